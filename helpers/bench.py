@@ -1,0 +1,127 @@
+"""The course benchmark, and the headless run of the whole course.
+
+    python -m helpers.bench            # the course's metrics: a table, then one JSON line
+    python -m helpers.bench --course   # first execute every notebook in order, timing each
+
+Notebooks report their key numbers with :func:`record`; the course run prints them
+under each notebook's runtime. The benchmark computes its own figures from the
+committed data (and, in later steps, the committed checkpoints), so it never depends
+on a notebook having run, except for ``course.notebook_seconds``, which comes from
+the latest ``--course`` run (kept in ``build/course-run.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from helpers.settings import BUILD_DIR, ROOT
+
+METRICS_FILE = BUILD_DIR / "metrics.json"
+COURSE_RUN_FILE = BUILD_DIR / "course-run.json"
+CELL_TIMEOUT_S = 600
+
+
+def record(**metrics: float | int | str) -> None:
+    """Save a notebook's key metrics: ``record(**{"data.concepts": 1609})``."""
+    stored = json.loads(METRICS_FILE.read_text()) if METRICS_FILE.is_file() else {}
+    stored.update(metrics)
+    METRICS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    METRICS_FILE.write_text(json.dumps(stored, indent=1, sort_keys=True))
+
+
+def course_notebooks(root: Path = ROOT) -> list[Path]:
+    """Every course notebook, in course order (step folder, then file name)."""
+    return sorted(p for p in root.glob("Step-*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def run_notebook(path: Path, out_dir: Path) -> tuple[float, dict]:
+    """Execute one notebook in its own folder, saving the executed copy in ``out_dir``.
+
+    Returns its seconds and the metrics it recorded; a failing cell raises
+    ``nbclient.exceptions.CellExecutionError`` after the copy is saved.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    METRICS_FILE.unlink(missing_ok=True)
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    start = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        seconds = time.perf_counter() - start
+        out_dir.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, out_dir / path.name)
+    metrics = json.loads(METRICS_FILE.read_text()) if METRICS_FILE.is_file() else {}
+    return seconds, metrics
+
+
+def run_course() -> tuple[dict[str, float], list[str]]:
+    """Execute every notebook in order, printing each one's runtime and key metrics.
+
+    Returns the timings and the notebooks that failed (a failure does not stop the run).
+    """
+    from nbclient.exceptions import CellExecutionError
+
+    timings: dict[str, float] = {}
+    failed: list[str] = []
+    for path in course_notebooks():
+        name = path.relative_to(ROOT).as_posix()
+        out_dir = BUILD_DIR / "executed" / path.parent.name
+        print(f"running {name} ...", flush=True)
+        try:
+            seconds, metrics = run_notebook(path, out_dir)
+        except CellExecutionError as error:
+            failed.append(name)
+            summary = str(error).strip().splitlines()[-1]
+            print(f"  FAILED: {summary}\n  the executed copy is {out_dir / path.name}", flush=True)
+            continue
+        timings[name] = round(seconds, 1)
+        print(f"  {seconds:7.1f} s", flush=True)
+        for key, value in metrics.items():
+            print(f"  {key:40s} {value}", flush=True)
+    COURSE_RUN_FILE.parent.mkdir(parents=True, exist_ok=True)
+    COURSE_RUN_FILE.write_text(json.dumps(timings, indent=1))
+    return timings, failed
+
+
+def collect() -> dict:
+    """Every benchmark key: the data set's figures and the latest course run's timings."""
+    from helpers.data import counts
+
+    metrics: dict = dict(counts())
+    timings = json.loads(COURSE_RUN_FILE.read_text()) if COURSE_RUN_FILE.is_file() else {}
+    metrics["course.notebook_seconds"] = timings
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The course benchmark.")
+    parser.add_argument("--course", action="store_true", help="execute every notebook first, timing each")
+    args = parser.parse_args(argv)
+    failed: list[str] = []
+    if args.course:
+        _, failed = run_course()
+    metrics = collect()
+    print(f"\n{'metric':40s} value")
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            for name, seconds in value.items() or {"(none yet: run with --course)": ""}.items():
+                print(f"{key + ' ' + name:40s} {seconds}")
+        else:
+            print(f"{key:40s} {value}")
+    print(json.dumps(metrics, sort_keys=True))
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Figures and players for notebooks: image grids, waveforms, spectrograms, video strips.
+
+Every function returns the matplotlib Figure (or an IPython display object) so that a
+notebook shows it inline and a test can check it without a screen.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from PIL import Image
+
+from helpers.audio import SAMPLE_RATE, log_mel_spectrogram
+
+# Matplotlib's default font has no colour emoji: captions use the concepts' names.
+
+
+def image_grid(
+    images: Sequence[Image.Image | np.ndarray],
+    captions: Sequence[str] | None = None,
+    ncols: int = 8,
+    size: float = 1.4,
+    title: str | None = None,
+) -> plt.Figure:
+    """Images in a grid with an optional caption under each."""
+    if len(images) == 0:
+        raise ValueError("image_grid needs at least one image")
+    if captions is not None and len(captions) != len(images):
+        raise ValueError(f"{len(images)} images but {len(captions)} captions")
+    ncols = min(ncols, len(images))
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + 0.3)), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i])
+            if captions is not None:
+                ax.set_title(_shorten(captions[i], 18), fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def waveform_and_spectrogram(wave: np.ndarray, sample_rate: int = SAMPLE_RATE, title: str = "") -> plt.Figure:
+    """The waveform above its log-mel spectrogram, on one time axis."""
+    mel = log_mel_spectrogram(wave, sample_rate)
+    seconds = len(wave) / sample_rate
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 3.6), sharex=True)
+    top.plot(np.arange(len(wave)) / sample_rate, wave, linewidth=0.5)
+    top.set_ylabel("amplitude")
+    top.set_title(title)
+    shown = bottom.imshow(mel, origin="lower", aspect="auto", extent=(0, seconds, 0, mel.shape[0]), cmap="magma")
+    bottom.set_xlabel("seconds")
+    bottom.set_ylabel("mel band")
+    fig.colorbar(shown, ax=bottom, label="dB", pad=0.01)
+    fig.tight_layout()
+    return fig
+
+
+def frame_strip(frames: np.ndarray, n: int = 8, title: str = "") -> plt.Figure:
+    """``n`` evenly spaced frames of a (frames, H, W, 3) video side by side."""
+    if frames.ndim != 4 or frames.shape[-1] != 3:
+        raise ValueError(f"expected frames of shape (T, H, W, 3), got {frames.shape}")
+    picks = np.linspace(0, len(frames) - 1, min(n, len(frames))).round().astype(int)
+    return image_grid([frames[i] for i in picks], [f"frame {i}" for i in picks], ncols=len(picks), title=title)
+
+
+def audio_player(wave: np.ndarray, sample_rate: int = SAMPLE_RATE):
+    """An inline audio player for a waveform."""
+    from IPython.display import Audio
+
+    return Audio(np.asarray(wave), rate=sample_rate)
+
+
+def video_player(path: str | Path, width: int = 192):
+    """An inline, looping HTML5 player for an MP4 file (embedded, so it works offline)."""
+    from IPython.display import HTML
+
+    payload = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return HTML(
+        f'<video width="{width}" autoplay loop muted controls style="image-rendering: pixelated">'
+        f'<source src="data:video/mp4;base64,{payload}" type="video/mp4"></video>'
+    )

@@ -1,0 +1,134 @@
+"""Course-wide settings: where things live, which profile runs, seeds, threads, device.
+
+Every notebook starts with ``from helpers import settings`` (importing ``helpers`` is
+enough), so the rules here hold wherever a notebook runs:
+
+* paths are resolved from the repository root, not from the current folder;
+* the default ``offline`` profile sets ``HF_HUB_OFFLINE=1`` before any Hugging Face
+  library is imported, so no hub call can hang on a DNS retry loop;
+* seeds and torch threads are set in one place.
+
+Environment variables (all optional):
+
+``COURSE_PROFILE``  ``offline`` (default) or ``pretrained`` (hub models, Weaviate).
+``COURSE_ROOT``     the repository root, when ``helpers`` is installed elsewhere.
+``COURSE_DEVICE``   ``auto`` (default: cuda, then mps, then cpu), ``cpu``, ``cuda`` or ``mps``.
+``COURSE_THREADS``  torch CPU threads (default: set per model by the code that trains it).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+PROFILES = ("offline", "pretrained")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DEFAULT_SEED = 0
+
+# Hub timeouts for the pretrained profile: fail in seconds, never hang.
+_HUB_TIMEOUTS = {"HF_HUB_ETAG_TIMEOUT": "5", "HF_HUB_DOWNLOAD_TIMEOUT": "10"}
+_OFFLINE_FLAGS = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+def _find_root() -> Path:
+    """The repository root: ``COURSE_ROOT``, else the folder above this package."""
+    if "COURSE_ROOT" in os.environ:
+        root = Path(os.environ["COURSE_ROOT"]).expanduser().resolve()
+    else:
+        root = Path(__file__).resolve().parent.parent
+    if not (root / "data").is_dir():
+        raise RuntimeError(
+            f"{root} does not look like the course repository (no data/ folder). "
+            "Install helpers in editable mode (pip install -e .) from the repository, "
+            "or set COURSE_ROOT to the repository's path."
+        )
+    return root
+
+
+ROOT: Path = _find_root()
+DATA_DIR: Path = ROOT / "data"
+BUILD_DIR: Path = ROOT / "build"  # run outputs (timings, metrics); git-ignored
+
+
+def profile() -> str:
+    """The active profile, validated."""
+    name = os.environ.get("COURSE_PROFILE", "offline").strip().lower()
+    if name not in PROFILES:
+        raise ValueError(f"COURSE_PROFILE={name!r} is not a profile; choose one of {', '.join(PROFILES)}")
+    return name
+
+
+def apply_profile() -> str:
+    """Set the hub environment for the active profile; returns the profile's name.
+
+    Offline forces the Hugging Face libraries to use local files only, whatever was
+    set before. Pretrained keeps the hub reachable, with short timeouts unless the
+    user has set their own.
+    """
+    name = profile()
+    for key, value in _HUB_TIMEOUTS.items():
+        os.environ.setdefault(key, value)
+    if name == "offline":
+        os.environ.update(_OFFLINE_FLAGS)
+    return name
+
+
+def seed_everything(seed: int = DEFAULT_SEED) -> int:
+    """Seed Python, NumPy and (if imported or installed) torch; returns the seed."""
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+    except ImportError:
+        return seed
+    torch.manual_seed(seed)
+    return seed
+
+
+def set_threads(num_threads: int | None = None) -> int:
+    """Set torch's CPU threads (``COURSE_THREADS`` wins over the argument); returns it.
+
+    Tiny models run several times faster on one thread on a small CPU, larger CNNs
+    gain from two: each training routine passes what it measured best.
+    """
+    import torch
+
+    if "COURSE_THREADS" in os.environ:
+        num_threads = int(os.environ["COURSE_THREADS"])
+    if num_threads is None:
+        num_threads = torch.get_num_threads()
+    if num_threads < 1:
+        raise ValueError(f"num_threads must be at least 1, got {num_threads}")
+    torch.set_num_threads(num_threads)
+    return num_threads
+
+
+def device(name: str | None = None) -> str:
+    """The torch device to use: ``name`` or ``COURSE_DEVICE``, ``auto`` picking the best."""
+    name = (name or os.environ.get("COURSE_DEVICE", "auto")).strip().lower()
+    if name not in DEVICES:
+        raise ValueError(f"device {name!r} is not one of {', '.join(DEVICES)}")
+    import torch
+
+    if name == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("COURSE_DEVICE=cuda but torch sees no CUDA GPU; use cpu or auto")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise RuntimeError("COURSE_DEVICE=mps but this torch has no MPS backend; use cpu or auto")
+    return name
+
+
+def describe() -> str:
+    """One line for a notebook's first cell: profile, root and device."""
+    return f"profile={profile()}  root={ROOT}  device={device()}"
+
+
+apply_profile()

@@ -1,0 +1,69 @@
+"""helpers.settings: paths, profiles, seeds, threads, device."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import settings
+
+
+def test_root_holds_the_course():
+    assert (settings.ROOT / "data" / "concepts.csv").is_file()
+    assert settings.DATA_DIR == settings.ROOT / "data"
+
+
+def test_offline_profile_is_the_default_and_blocks_the_hub(monkeypatch):
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # offline wins over a stray setting
+    assert settings.apply_profile() == "offline"
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
+    assert float(os.environ["HF_HUB_ETAG_TIMEOUT"]) <= 10
+
+
+def test_pretrained_profile_keeps_short_hub_timeouts(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "pretrained")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_HUB_DOWNLOAD_TIMEOUT", raising=False)
+    assert settings.apply_profile() == "pretrained"
+    assert "HF_HUB_OFFLINE" not in os.environ and os.environ["HF_HUB_DOWNLOAD_TIMEOUT"] == "10"
+
+
+def test_unknown_profile_names_the_valid_ones(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "cloud")
+    with pytest.raises(ValueError, match="offline, pretrained"):
+        settings.profile()
+
+
+def test_seed_everything_makes_runs_repeat():
+    settings.seed_everything(7)
+    first = (np.random.rand(3), torch.rand(3))
+    settings.seed_everything(7)
+    second = (np.random.rand(3), torch.rand(3))
+    assert np.array_equal(first[0], second[0]) and torch.equal(first[1], second[1])
+
+
+def test_set_threads_honours_the_environment(monkeypatch):
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    before = torch.get_num_threads()
+    try:
+        assert settings.set_threads(1) == 1 and torch.get_num_threads() == 1
+        monkeypatch.setenv("COURSE_THREADS", "2")
+        assert settings.set_threads(1) == 2
+        with pytest.raises(ValueError):
+            monkeypatch.delenv("COURSE_THREADS")
+            settings.set_threads(0)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_device_choices(monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    assert settings.device("cpu") == "cpu"
+    assert settings.device("auto") in ("cpu", "cuda", "mps")
+    with pytest.raises(ValueError, match="auto, cpu, cuda, mps"):
+        settings.device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA"):
+            settings.device("cuda")

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Create (or reuse) the course's virtual environment and install what it needs.
+# Sourced by run-course.sh and run-tests.sh (or run alone); exports COURSE_PY.
+#
+#   COURSE_VENV  where the environment lives (default: .venv in the repository)
+#   PYTHON       the interpreter that creates it (default: python3; 3.10 or newer);
+#                only used when the environment does not exist yet
+#
+# A repeated run is cheap: requirements are installed again only when
+# requirements.txt, pyproject.toml or the environment's Python changed since the
+# last install into this environment. Linux and macOS (on Windows, use WSL).
+set -euo pipefail
+COURSE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+COURSE_VENV="${COURSE_VENV:-$COURSE_ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+COURSE_PY="$COURSE_VENV/bin/python"
+
+python_ok() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; }
+
+if ! python_ok "$COURSE_PY"; then
+  if ! python_ok "$PYTHON"; then
+    echo "error: the course needs Python 3.10 or newer; '$PYTHON' is $("$PYTHON" --version 2>&1 || echo missing)." >&2
+    echo "       Run again with PYTHON=/path/to/python3.11 (or newer)." >&2
+    exit 1
+  fi
+  echo "[setup] creating the virtual environment in $COURSE_VENV"
+  if ! "$PYTHON" -m venv --clear "$COURSE_VENV"; then
+    venv_pkg="python$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv"
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "[setup] installing $venv_pkg with apt-get"
+      apt-get update -qq && apt-get install -y -qq "$venv_pkg" >/dev/null
+      "$PYTHON" -m venv --clear "$COURSE_VENV"
+    else
+      echo "error: '$PYTHON -m venv' failed; install your system's venv package (Debian/Ubuntu: $venv_pkg)." >&2
+      exit 1
+    fi
+  fi
+fi
+export COURSE_PY
+
+stamp_file="$COURSE_VENV/.course-requirements.sha256"
+wanted="$("$COURSE_PY" - "$COURSE_ROOT/requirements.txt" "$COURSE_ROOT/pyproject.toml" <<'PY'
+import hashlib, sys
+digest = hashlib.sha256(sys.version.encode())
+for path in sys.argv[1:]:
+    digest.update(open(path, "rb").read())
+print(digest.hexdigest())
+PY
+)"
+if [ "$(cat "$stamp_file" 2>/dev/null)" != "$wanted" ]; then
+  echo "[setup] installing requirements (the first time takes a few minutes: torch is large)"
+  "$COURSE_PY" -m pip install --quiet --disable-pip-version-check -r "$COURSE_ROOT/requirements.txt"
+  "$COURSE_PY" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course .venv)" >/dev/null
+  echo "$wanted" > "$stamp_file"
+fi
+# helpers is installed in editable mode from this checkout (cheap; a reused
+# environment may point at another clone).
+installed_from="$(cd / && "$COURSE_PY" -c 'import helpers, os; print(os.path.dirname(os.path.dirname(os.path.realpath(helpers.__file__))))' 2>/dev/null || true)"
+if [ "$installed_from" != "$COURSE_ROOT" ]; then
+  echo "[setup] installing helpers from $COURSE_ROOT (editable)"
+  "$COURSE_PY" -m pip install --quiet --disable-pip-version-check --no-deps -e "$COURSE_ROOT"
+fi

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -92,11 +93,33 @@ def run_course() -> tuple[dict[str, float], list[str]]:
     return timings, failed
 
 
-def collect() -> dict:
-    """Every benchmark key: the data set's figures and the latest course run's timings."""
+def data_metrics() -> dict:
+    """``data.*``: the data set's counts and size."""
     from helpers.data import counts
 
-    metrics: dict = dict(counts())
+    return dict(counts())
+
+
+def digits_metrics() -> dict:
+    """``step1.digits.*``: notebook 1.1's experiment, InfoNCE against the MSE baseline (about 20 s)."""
+    from helpers.digits import run_experiment
+
+    metrics = {}
+    for loss in ("infonce", "mse"):
+        _, log, accuracy = run_experiment(loss)
+        metrics[f"step1.digits.{loss}_zero_shot_acc"] = round(accuracy, 4)
+        metrics[f"step1.digits.{loss}_seconds"] = round(log.seconds, 1)
+    return metrics
+
+
+PROVIDERS = [data_metrics, digits_metrics]
+
+
+def collect() -> dict:
+    """Every benchmark key, from each provider, and the latest course run's timings."""
+    metrics: dict = {}
+    for provider in PROVIDERS:
+        metrics.update(provider())
     timings = json.loads(COURSE_RUN_FILE.read_text()) if COURSE_RUN_FILE.is_file() else {}
     metrics["course.notebook_seconds"] = timings
     return metrics
@@ -109,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[str] = []
     if args.course:
         _, failed = run_course()
+    os.environ["TQDM_DISABLE"] = "1"  # the table is the output here, not progress bars
     metrics = collect()
     print(f"\n{'metric':40s} value")
     for key, value in metrics.items():

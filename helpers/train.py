@@ -1,0 +1,117 @@
+"""Rebuild the course checkpoints: the one documented command for Step 1's towers.
+
+    python -m helpers.train --all                 # the course budget (see --image-minutes, --audio-minutes)
+    python -m helpers.train --all --tiny --out /tmp/ckpt   # seconds: proves the command works (CI)
+
+Writes ``checkpoints/step1/image_tower/`` and ``audio_tower/`` with ``save_pretrained``
+(fp16 weights), and ``TRAINING.json``: the command, the data version (sha256 of the
+data manifest), the machine's threads, each tower's minutes and steps, and the
+evaluation on held-out data. Later steps load the towers from there with
+``helpers.embeddings.load_towers``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from helpers import binding, data, settings
+
+CHECKPOINT_DIR = settings.ROOT / "checkpoints" / "step1"
+# Extra espeak-ng voices for the audio checkpoint, synthesised at training time where
+# espeak-ng is installed. Never the reserved voices, nor the test voice's base voice.
+EXTRA_VOICES = [
+    "en-us+f2",
+    "en-us+m7",
+    "en-gb+m2",
+    "en-gb+f5",
+    "en-gb-scotland+f1",
+    "en-gb-x-rp+m5",
+    "en-gb-x-gbcwmd+m3",
+    "en-gb-x-gbcwmd+f2",
+]
+
+
+def synthesize_extra_voices(voices: list[str], concepts: list[data.Concept]) -> list[tuple[str, np.ndarray]]:
+    """(concept id, 16 kHz waveform) for every concept in every voice; empty without espeak-ng."""
+    if shutil.which("espeak-ng") is None:
+        print("espeak-ng is not installed: the audio tower trains on the data set's voices only")
+        return []
+    base = {v.split("+")[0] for v in data.voices("test")} | set(data.splits()["reserved_voices"])
+    for voice in voices:
+        if voice.split("+")[0] in base:
+            raise ValueError(f"voice {voice} shares its base voice with the test or a reserved voice")
+    recordings = []
+    for voice in voices:
+        for concept in concepts:
+            raw = subprocess.run(["espeak-ng", "-v", voice, "--stdout", concept.name], capture_output=True, check=True)
+            rate = int.from_bytes(raw.stdout[24:28], "little")
+            pcm = np.frombuffer(raw.stdout[44:], dtype="<i2").astype(np.float32) / 32768.0
+            positions = np.arange(0, len(pcm) - 1, rate / data.SAMPLE_RATE)
+            recordings.append((concept.id, np.interp(positions, np.arange(len(pcm)), pcm).astype(np.float32)))
+    return recordings
+
+
+def data_version() -> str:
+    """sha256 of the data manifest: which data set the checkpoint was trained on."""
+    return hashlib.sha256((data.DATA_DIR / data.MANIFEST).read_bytes()).hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Rebuild Step 1's course checkpoints.")
+    parser.add_argument("--all", action="store_true", help="train every tower (the only mode so far)")
+    parser.add_argument("--image-minutes", type=float, default=60.0)
+    parser.add_argument("--audio-minutes", type=float, default=60.0)
+    parser.add_argument("--extra-voices", type=int, default=len(EXTRA_VOICES), help="espeak-ng voices to add")
+    parser.add_argument("--tiny", action="store_true", help="a few seconds per tower, to test the command")
+    parser.add_argument("--out", type=Path, default=CHECKPOINT_DIR)
+    args = parser.parse_args(argv)
+    if not args.all:
+        parser.error("say --all (train every tower)")
+    copies = 3  # augmented copies of every training clip, made before the audio tower trains
+    if args.tiny:
+        args.image_minutes, args.audio_minutes, args.extra_voices, copies = 0.1, 0.1, 0, 1
+    settings.seed_everything(0)
+    threads = settings.set_threads(1)  # measured: these small CNNs run fastest on one thread here
+
+    started = time.time()
+    image = binding.train_image_tower(args.image_minutes)
+    extra = synthesize_extra_voices(EXTRA_VOICES[: args.extra_voices], data.load_concepts("train"))
+    audio = binding.train_audio_tower(args.audio_minutes, extra=extra, copies=copies)
+    train_minutes = (time.time() - started) / 60
+    metrics = binding.evaluate(image.tower, audio.tower)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, trained in (("image_tower", image), ("audio_tower", audio)):
+        trained.tower.to(torch.float16).save_pretrained(args.out / name)
+        trained.tower.to(torch.float32)
+    record = {
+        "command": "python -m helpers.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "data_version": data_version(),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch thread(s) of {threads} set",
+        "train_minutes": round(train_minutes, 1),
+        "image_tower": {"minutes": round(image.log.seconds / 60, 1), "steps": image.log.steps},
+        "audio_tower": {
+            "minutes": round(audio.log.seconds / 60, 1),
+            "steps": audio.log.steps,
+            "extra_voices": EXTRA_VOICES[: args.extra_voices],
+        },
+        "metrics": metrics,
+    }
+    (args.out / "TRAINING.json").write_text(json.dumps(record, indent=1) + "\n")
+    print(json.dumps(record, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""helpers.train: the rebuild command runs end to end on a tiny budget (as CI proves it)."""
+
+import json
+
+import numpy as np
+
+from helpers import data, embeddings, train
+
+
+def test_tiny_rebuild_writes_loadable_towers_and_a_record(tmp_path):
+    assert train.main(["--all", "--tiny", "--out", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "TRAINING.json").read_text())
+    assert record["data_version"] == train.data_version()
+    assert record["image_tower"]["steps"] >= 1 and record["audio_tower"]["steps"] >= 1
+    for key in ("step1.text_to_image.r1", "step1.audio_to_image.r5", "step1.video_to_text.r1"):
+        assert 0.0 <= record["metrics"][key] <= 1.0
+    towers = embeddings.load_towers(tmp_path)
+    vectors = embeddings.embed_image([data.load_concepts()[0].image_path], towers)
+    assert vectors.shape == (1, 384) and abs(np.linalg.norm(vectors) - 1) < 1e-3
+
+
+def test_extra_voices_never_reuse_the_test_or_reserved_voices():
+    test_bases = {v.split("+")[0] for v in data.voices("test")} | set(data.splits()["reserved_voices"])
+    assert not {v.split("+")[0] for v in train.EXTRA_VOICES} & test_bases
+    assert not set(train.EXTRA_VOICES) & set(data.voices())

@@ -224,10 +224,13 @@ def read_image(item: Concept | str | Path, background: tuple[int, int, int] | No
             rgba = image.convert("RGBA")
     except (UnidentifiedImageError, OSError) as error:
         raise DataFileError(path, f"not a readable image ({error})") from error
-    if background is None:
-        return rgba
-    canvas = Image.new("RGBA", rgba.size, (*background, 255))
-    return Image.alpha_composite(canvas, rgba).convert("RGB")
+    return rgba if background is None else on_background(rgba, background)
+
+
+def on_background(image: Image.Image, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    """An image with transparency flattened onto a plain colour, as RGB."""
+    rgba = image.convert("RGBA")
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, (*background, 255)), rgba).convert("RGB")
 
 
 def read_audio(item: SpeechClip | str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

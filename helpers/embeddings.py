@@ -106,9 +106,7 @@ def _as_pixels(images) -> torch.Tensor:
         if isinstance(item, Image.Image):
             if item.mode not in ("RGB", "RGBA", "L"):
                 raise ValueError(f"unsupported image mode {item.mode!r}; use RGB, RGBA or L")
-            item = np.asarray(item.convert("RGBA").resize((64, 64), Image.Resampling.BILINEAR))
-            alpha = item[..., 3:4] / 255.0
-            item = (item[..., :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)  # on white, as read_image does
+            item = data.on_background(item)  # on white, as read_image gives the course's pictures
         array = np.asarray(item)
         if array.ndim != 3 or array.shape[2] != 3:
             raise ValueError(f"expected an (H, W, 3) image, got shape {array.shape}")

@@ -280,3 +280,36 @@ def evaluate(image_tower: ImageTower, audio_tower: AudioTower | None = None) -> 
             for k, value in recall_at(speech, candidates, rows).items():
                 metrics[f"step1.{prefix}{k}"] = round(value, 4)
     return metrics
+
+
+
+def cross_modal_recall(
+    image_tower: ImageTower, audio_tower: AudioTower, ks=(1, 5)
+) -> dict[tuple[str, str, int], float]:
+    """Recall@k for every ordered pair of modalities, on the train concepts that have a video.
+
+    Each concept appears once per modality: its anchor (text), an unseen augmented view
+    (image), its name in the test voice (speech) and its video. Returns
+    ``{(query, target, k): recall}``; speech <-> image was never trained on.
+    """
+    from helpers.retrieval import recall_at
+
+    train_ids = {c.id for c in data.load_concepts("train")}
+    videos = [v for v in data.load_videos() if v.concept_id in train_ids]
+    concepts = [data.concept_index()[v.concept_id] for v in videos]
+    test_voice = data.voices("test")[0]
+    clips = [data.SpeechClip(c.id, test_voice, 0.0) for c in concepts]
+    vectors = {
+        "text": anchors_for(concepts),
+        "image": embed_pixels(image_tower, eval_views(load_rgba(concepts))),
+        "speech": embed_mels(audio_tower, [speech_features(data.read_audio(c)) for c in clips]),
+        "video": np.stack([embed_frames(image_tower, data.read_video(v)) for v in videos]),
+    }
+    targets = np.arange(len(concepts))
+    out = {}
+    for query in data.MODALITIES:
+        for target in data.MODALITIES:
+            if query != target:
+                for k, value in recall_at(vectors[query], vectors[target], targets, ks).items():
+                    out[(query, target, k)] = value
+    return out

@@ -81,3 +81,10 @@ def test_embedding_api_rejects_bad_input(tiny_towers, tmp_path):
 def test_missing_checkpoint_says_how_to_rebuild(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m helpers.train --all"):
         embeddings.load_towers(tmp_path)
+
+
+def test_cross_modal_recall_covers_every_ordered_pair(tiny_towers):
+    recall = binding.cross_modal_recall(tiny_towers.image, tiny_towers.audio)
+    assert len(recall) == 4 * 3 * 2
+    assert all(0.0 <= value <= 1.0 for value in recall.values())
+    assert ("speech", "image", 5) in recall

@@ -31,6 +31,13 @@ def normalize(rgb: torch.Tensor) -> torch.Tensor:
     return (rgb - mean) / std
 
 
+def to_pictures(pixels: torch.Tensor) -> np.ndarray:
+    """Normalised (N, 3, H, W) -> (N, H, W, 3) uint8 pictures, for showing."""
+    mean = torch.tensor(IMAGE_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGE_STD).view(1, 3, 1, 1)
+    return ((pixels * std + mean).clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+
+
 def random_backgrounds(n: int, generator: torch.Generator) -> torch.Tensor:
     """(n, 3, 64, 64) backgrounds: a colour, a gradient towards a second colour, low-frequency blotches."""
     base = torch.rand(n, 3, 1, 1, generator=generator)

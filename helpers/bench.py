@@ -4,10 +4,11 @@
     python -m helpers.bench --course   # first execute every notebook in order, timing each
 
 Notebooks report their key numbers with :func:`record`; the course run prints them
-under each notebook's runtime. The benchmark computes its own figures from the
-committed data (and, in later steps, the committed checkpoints), so it never depends
-on a notebook having run, except for ``course.notebook_seconds``, which comes from
-the latest ``--course`` run (kept in ``build/course-run.json``).
+under each notebook's runtime. The benchmark computes its own figures (from the
+committed data; by re-running notebook 1.1's 20-second digits experiment; later from
+the committed checkpoints), so it never depends on a notebook having run, except for
+``course.notebook_seconds``, which comes from the latest ``--course`` run (kept in
+``build/course-run.json``).
 """
 
 from __future__ import annotations

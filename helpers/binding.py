@@ -182,6 +182,7 @@ def speech_batches(
 
 def train_audio_tower(
     minutes: float,
+    voices: list[str] | None = None,
     extra: list[tuple[str, np.ndarray]] = (),
     copies: int = 3,
     batch_size: int = 128,
@@ -191,9 +192,9 @@ def train_audio_tower(
 ) -> Trained:
     """Train the audio tower on train concepts spoken by train voices for at most ``minutes``.
 
-    Every train-voice clip of every train concept, plus ``extra`` (concept id, 16 kHz
-    waveform) recordings, is augmented ``copies`` times before training starts (that
-    time counts in the minutes).
+    Every clip of every train concept in ``voices`` (default: all train voices), plus
+    ``extra`` (concept id, 16 kHz waveform) recordings, is augmented ``copies`` times
+    before training starts (that time counts in the minutes).
     """
     import time
 
@@ -201,7 +202,11 @@ def train_audio_tower(
     concepts = data.load_concepts("train")
     anchors = torch.from_numpy(anchors_for(concepts))
     row_of = {c.id: i for i, c in enumerate(concepts)}
-    recordings = [(c.concept_id, data.read_audio(c)) for c in data.load_speech("train", voice_split="train")]
+    voices = voices if voices is not None else data.voices("train")
+    if not set(voices) <= set(data.voices("train")):
+        raise ValueError(f"train only on train voices {data.voices('train')}, not {sorted(set(voices))}")
+    clips = [c for c in data.load_speech("train", voice_split="train") if c.voice in voices]
+    recordings = [(c.concept_id, data.read_audio(c)) for c in clips]
     mels, ids = augmented_speech(recordings + list(extra), copies, seed)
     rows = np.array([row_of[i] for i in ids])
     torch.manual_seed(seed)

@@ -41,3 +41,10 @@ def test_augment_waveform_changes_speed_and_adds_noise():
     out = augment.augment_waveform(wave, rng)
     assert out.dtype == np.float32 and 0.8 * len(wave) < len(out) < 1.3 * len(wave)
     assert np.abs(out).max() <= 1.2
+
+
+def test_to_pictures_undoes_normalise(rgba):
+    plain = augment.plain_images(rgba)
+    pictures = augment.to_pictures(plain)
+    assert pictures.shape == (4, 64, 64, 3) and pictures.dtype == np.uint8
+    assert pictures[0, 0, 0].tolist() == [255, 255, 255]  # the white background

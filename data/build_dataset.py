@@ -22,7 +22,6 @@ import io
 import json
 import re
 import shutil
-import subprocess
 import sys
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -35,6 +34,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
+from helpers import speech_synthesis  # the one speech pipeline, shared with the audio checkpoint
+
 DATA_DIR = Path(__file__).resolve().parent
 EMOJI_TEST = Path("/usr/share/unicode/emoji/emoji-test.txt")
 CLDR_FILES = [
@@ -45,8 +46,6 @@ WORDNET_DIR = Path("/usr/share/wordnet")
 EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
 
 IMAGE_SIZE = 64
-SAMPLE_RATE = 16_000
-OPUS_BITRATE = 12_000
 # espeak-ng voice+variant pairs. en-us-nyc and en-029 are reserved for external
 # evaluation and must never appear here. The test voice is never used for training.
 TRAIN_VOICES = ["en-us+m3", "en-gb+f3", "en-gb-scotland+m1", "en-gb-x-rp+f2"]
@@ -259,39 +258,11 @@ def webp_bytes(image: Image.Image) -> bytes:
 
 
 # ---------------------------------------------------------------- speech
-def synthesize(text: str, voice: str) -> tuple[np.ndarray, int]:
-    """espeak-ng speech as int16 PCM and its sample rate."""
-    raw = subprocess.run(["espeak-ng", "-v", voice, "--stdout", text], capture_output=True, check=True).stdout
-    rate = int.from_bytes(raw[24:28], "little")
-    return np.frombuffer(raw[44:], dtype="<i2").copy(), rate
-
-
-def encode_opus(pcm: np.ndarray, rate: int) -> bytes:
-    """Mono Opus in Ogg at 16 kHz; bit-exact flags make the bytes reproducible."""
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="ogg", options={"fflags": "+bitexact"}) as container:
-        stream = container.add_stream("libopus", rate=SAMPLE_RATE, layout="mono")
-        stream.bit_rate = OPUS_BITRATE
-        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="s16", layout="mono")
-        frame.sample_rate, frame.pts = rate, 0
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        for resampled in resampler.resample(frame) + resampler.resample(None):
-            container.mux(stream.encode(resampled))
-        container.mux(stream.encode(None))
-    return buf.getvalue()
-
-
-def trim_silence(pcm: np.ndarray, rate: int, threshold: float = 0.01) -> np.ndarray:
-    """Cut espeak-ng's trailing pause, keeping 50 ms before and 100 ms after the speech."""
-    loud = np.nonzero(np.abs(pcm.astype(np.int32)) > threshold * np.abs(pcm.astype(np.int32)).max())[0]
-    return pcm[max(0, loud[0] - rate // 20) : loud[-1] + rate // 10]
-
-
 def speech_job(job: tuple[str, str, str]) -> tuple[str, str, bytes, float]:
     concept_id, name, voice = job
-    pcm, rate = synthesize(name, voice)
-    pcm = trim_silence(pcm, rate)
-    return concept_id, voice, encode_opus(pcm, rate), len(pcm) / rate
+    pcm, rate = speech_synthesis.synthesize(name, voice)
+    pcm = speech_synthesis.trim_silence(pcm, rate)
+    return concept_id, voice, speech_synthesis.encode_opus(pcm, rate), len(pcm) / rate
 
 
 # ---------------------------------------------------------------- video

@@ -2,9 +2,9 @@
 
 Each concept has one image, so the image tower sees it pasted on random backgrounds,
 scaled, rotated, shifted and noised: thousands of different pictures of one concept.
-Speech is sped up or slowed down, shifted in pitch, and mixed with noise. All image
-work is batched in torch (one ``grid_sample`` call per batch) to keep the CPU busy
-with training, not with PIL.
+Speech (as log-mel) is sped up or slowed down, shifted in pitch, mixed with noise and
+partly masked. All of it is batched in torch (one ``grid_sample`` call per batch) to keep
+the CPU busy with training, not with PIL or resampling.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def to_pictures(pixels: torch.Tensor) -> np.ndarray:
 
 
 def random_backgrounds(n: int, generator: torch.Generator) -> torch.Tensor:
-    """(n, 3, 64, 64) backgrounds: a colour, a gradient towards a second colour, low-frequency blotches."""
+    """(n, 3, 64, 64) backgrounds: a colour, a gradient towards a second colour, low-frequency
+    blotches, and for half of them a horizon (a sky and a ground colour, as in the videos)."""
     base = torch.rand(n, 3, 1, 1, generator=generator)
     other = torch.rand(n, 3, 1, 1, generator=generator)
     angle = torch.rand(n, 1, 1, 1, generator=generator) * 2 * math.pi
@@ -48,19 +49,32 @@ def random_backgrounds(n: int, generator: torch.Generator) -> torch.Tensor:
     ramp = (torch.cos(angle) * xx + torch.sin(angle) * yy + 1) / 2  # (n, 1, H, W)
     strength = torch.rand(n, 1, 1, 1, generator=generator)
     background = base + (other - base) * ramp * strength
+    horizon = torch.rand(n, 1, 1, 1, generator=generator) * 1.2 - 0.6
+    has_horizon = torch.rand(n, 1, 1, 1, generator=generator) < 0.5
+    ground = torch.rand(n, 3, 1, 1, generator=generator)
+    background = torch.where(has_horizon & (yy > horizon), ground, background)
     blotches = F.interpolate(torch.rand(n, 3, 4, 4, generator=generator), size=IMAGE_SIZE, mode="bilinear")
     blotch_strength = 0.4 * torch.rand(n, 1, 1, 1, generator=generator)
     return (background * (1 - blotch_strength) + blotches * blotch_strength).clamp(0, 1)
 
 
+def blur_some(rgb: torch.Tensor, generator: torch.Generator, fraction: float = 0.3, size: int = 40) -> torch.Tensor:
+    """Soften ``fraction`` of the images by a trip down to ``size`` px and back (video frames are soft)."""
+    soft = F.interpolate(
+        F.interpolate(rgb, size=size, mode="bilinear", antialias=True), size=rgb.shape[-1], mode="bilinear"
+    )
+    chosen = (torch.rand(len(rgb), 1, 1, 1, generator=generator) < fraction).to(rgb.dtype)
+    return rgb * (1 - chosen) + soft * chosen
+
+
 def augment_images(
     rgba: torch.Tensor,
     generator: torch.Generator,
-    scale: tuple[float, float] = (0.45, 1.0),
+    scale: tuple[float, float] = (0.3, 1.0),
     max_degrees: float = 15.0,
     max_noise: float = 0.06,
 ) -> torch.Tensor:
-    """Random scale, rotation, shift, background and noise; returns normalised (N, 3, 64, 64)."""
+    """Random scale, rotation, shift, background, blur and noise; returns normalised (N, 3, 64, 64)."""
     if rgba.ndim != 4 or rgba.shape[1] != 4:
         raise ValueError(f"expected RGBA images of shape (N, 4, H, W), got {tuple(rgba.shape)}")
     n = len(rgba)
@@ -80,7 +94,7 @@ def augment_images(
     grid = F.affine_grid(matrix, (n, 4, IMAGE_SIZE, IMAGE_SIZE), align_corners=False)
     moved = F.grid_sample(rgba, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     alpha = moved[:, 3:]
-    rgb = moved[:, :3] * alpha + random_backgrounds(n, generator) * (1 - alpha)
+    rgb = blur_some(moved[:, :3] * alpha + random_backgrounds(n, generator) * (1 - alpha), generator)
     noise = torch.randn(rgb.shape, generator=generator) * torch.rand(n, 1, 1, 1, generator=generator) * max_noise
     return normalize((rgb + noise).clamp(0, 1))
 
@@ -91,12 +105,45 @@ def plain_images(rgba: torch.Tensor, background: float = 1.0) -> torch.Tensor:
     return normalize(rgba[:, :3] * alpha + background * (1 - alpha))
 
 
-def augment_waveform(wave: np.ndarray, rng: np.random.Generator, sample_rate: int = 16_000) -> np.ndarray:
-    """Speed (0.85-1.15, which also shifts pitch), gain, a random shift and background noise."""
-    speed = rng.uniform(0.85, 1.15)
-    positions = np.arange(0, len(wave) - 1, speed)
-    out = np.interp(positions, np.arange(len(wave)), wave).astype(np.float32)
-    out = out * rng.uniform(0.5, 1.0) / max(1e-4, np.abs(out).max())
-    pad = rng.integers(0, sample_rate // 10)
-    out = np.concatenate([np.zeros(pad, np.float32), out])
-    return out + rng.normal(0, rng.uniform(0.0, 0.02), len(out)).astype(np.float32)
+def augment_mels(
+    mels: torch.Tensor,
+    generator: torch.Generator,
+    floor: float,
+    speed: tuple[float, float] = (0.8, 1.25),
+    warp: tuple[float, float] = (0.88, 1.12),
+    noise: tuple[float, float] = (-4.0, -1.25),
+) -> torch.Tensor:
+    """Speed, pitch, noise and SpecAugment on a batch of log-mels, all in one go.
+
+    ``mels`` is (N, n_mels, frames) on the scale of ``binding.speech_features``: dB / 20
+    relative to the peak, ``floor`` the silence level. One ``grid_sample`` call stretches
+    time (speed 0.8-1.25, with a random delay) and the mel axis (a factor of 0.88-1.12 about
+    0 Hz: a higher or lower voice, as vocal-tract length perturbation does); noise is added
+    in power at a random level (``noise``, in the same units: -80 to -25 dB); one band of
+    up to 8 mel bins and one stretch of up to 10 frames are silenced (SpecAugment).
+    Returns (N, n_mels, frames + frames // 4): room for the slowed-down clips.
+    """
+    if mels.ndim != 3:
+        raise ValueError(f"expected log-mels of shape (N, n_mels, frames), got {tuple(mels.shape)}")
+    n, n_mels, frames = mels.shape
+    length = frames + frames // 4
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return low + (high - low) * torch.rand(n, 1, 1, generator=generator)
+
+    # Where each output frame and mel bin reads from, in input frames and bins, then in
+    # grid_sample's [-1, 1] coordinates; outside the input it reads 0, which is the floor.
+    source_frame = torch.arange(length).view(1, 1, -1) * uniform(*speed) - uniform(0, 10)
+    source_bin = torch.arange(n_mels).view(1, -1, 1) * uniform(*warp)
+    x = 2 * source_frame / (frames - 1) - 1
+    y = 2 * source_bin / (n_mels - 1) - 1
+    grid = torch.stack(torch.broadcast_tensors(x, y), dim=-1)  # (N, n_mels, length, 2)
+    out = F.grid_sample((mels - floor).unsqueeze(1), grid, align_corners=True).squeeze(1) + floor
+    level = uniform(*noise) + 0.15 * torch.randn(n, n_mels, length, generator=generator)
+    out = (torch.log10(10 ** (2 * out) + 10 ** (2 * level)) / 2).clamp(floor, 0)  # add powers
+    bins, steps = torch.arange(n_mels).view(1, -1, 1), torch.arange(length).view(1, 1, -1)
+    f0 = torch.randint(0, n_mels - 8, (n, 1, 1), generator=generator)
+    t0 = torch.randint(0, max(1, frames - 10), (n, 1, 1), generator=generator)
+    band = (bins >= f0) & (bins < f0 + torch.randint(0, 9, (n, 1, 1), generator=generator))
+    stretch = (steps >= t0) & (steps < t0 + torch.randint(0, 11, (n, 1, 1), generator=generator))
+    return out.masked_fill(band | stretch, floor)

@@ -35,13 +35,23 @@ class LogitScale(nn.Module):
         return self.log_scale.clamp(max=math.log(MAX_LOGIT_SCALE)).exp()
 
 
-def clip_loss(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
-    """Symmetric InfoNCE over a batch of matched pairs ``(a[i], b[i])`` of unit vectors."""
+def clip_loss(
+    a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor, targets: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Symmetric InfoNCE over a batch of matched pairs ``(a[i], b[i])`` of unit vectors.
+
+    ``targets`` (batch, batch), rows summing to 1, replaces the identity (pair i is row
+    i's only right answer) with soft targets; columns use its transpose.
+    """
     if a.shape != b.shape or a.ndim != 2:
         raise ValueError(f"expected two (batch, dim) tensors of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     logits = logit_scale * a @ b.T
-    targets = torch.arange(len(a), device=a.device)
-    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+    if targets is None:
+        targets = torch.arange(len(a), device=a.device)
+        return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+    if targets.shape != logits.shape:
+        raise ValueError(f"expected targets of shape {tuple(logits.shape)}, got {tuple(targets.shape)}")
+    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets.T)) / 2
 
 
 def mse_cosine_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -77,11 +87,14 @@ def cosine_schedule(step: int, num_steps: int, warmup: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+TIME_TICKS = 1000  # a time-budgeted run lays its schedule out on this many ticks of the clock
+
+
 def train(
     loss_fn: Callable[[object], torch.Tensor],
     parameters: Iterable[nn.Parameter],
     batches: Iterator,
-    num_steps: int,
+    num_steps: int | None = None,
     lr: float = 1e-3,
     weight_decay: float = 0.01,
     warmup: int | None = None,
@@ -91,10 +104,14 @@ def train(
     """Minimise ``loss_fn(batch)`` with AdamW and a cosine schedule, with a progress bar.
 
     Weight decay applies to matrices only, not to the temperature, biases or norms.
-    Stops after ``num_steps`` or ``max_seconds``, whichever comes first (the schedule
-    is laid out for ``num_steps``). Returns the :class:`TrainLog`.
+    Give ``num_steps`` (the schedule is laid out in steps; ``max_seconds``, if given, only
+    stops the run early) or ``max_seconds`` alone (the schedule is laid out in time, so
+    the learning rate reaches zero when the time is up, however fast the machine is).
+    Returns the :class:`TrainLog`.
     """
-    if num_steps < 1:
+    if num_steps is None and max_seconds is None:
+        raise ValueError("give num_steps, max_seconds or both")
+    if num_steps is not None and num_steps < 1:
         raise ValueError(f"num_steps must be at least 1, got {num_steps}")
     parameters = [p for p in parameters if p.requires_grad]
     # As CLIP does: no weight decay on the temperature, biases and norm gains (0-d and 1-d).
@@ -103,23 +120,27 @@ def train(
         {"params": [p for p in parameters if p.ndim < 2], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups, lr=lr)
-    warmup = max(1, num_steps // 20) if warmup is None else warmup
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: cosine_schedule(s, num_steps, warmup))
+    length = num_steps if num_steps is not None else TIME_TICKS
+    warmup = max(1, length // 20) if warmup is None else warmup
     log = TrainLog()
     start = time.perf_counter()
     with tqdm(total=num_steps, desc=desc, leave=False) as bar:
-        for step in range(num_steps):
+        step = 0
+        while num_steps is None or step < num_steps:
+            elapsed = time.perf_counter() - start
+            if max_seconds is not None and elapsed > max_seconds:
+                break
+            tick = step if num_steps is not None else int(TIME_TICKS * elapsed / max_seconds)
+            for group in optimizer.param_groups:
+                group["lr"] = lr * cosine_schedule(tick, length, warmup)
             loss = loss_fn(next(batches))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            scheduler.step()
             log.losses.append(loss.item())
-            log.steps = step + 1
+            step = log.steps = step + 1
             bar.update()
-            if step % 10 == 0:
+            if step % 10 == 1:
                 bar.set_postfix(loss=f"{loss.item():.3f}")
-            if max_seconds is not None and time.perf_counter() - start > max_seconds:
-                break
     log.seconds = time.perf_counter() - start
     return log

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import io
 import json
 import sys
 from collections.abc import Mapping
@@ -233,16 +234,17 @@ def on_background(image: Image.Image, background: tuple[int, int, int] = (255, 2
     return Image.alpha_composite(Image.new("RGBA", rgba.size, (*background, 255)), rgba).convert("RGB")
 
 
-def read_audio(item: SpeechClip | str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """A speech clip as float32 mono samples in [-1, 1] at ``sample_rate``."""
+def read_audio(item: SpeechClip | str | Path | io.BytesIO, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A speech clip (or encoded audio in memory) as float32 mono samples in [-1, 1] at ``sample_rate``."""
     import av
 
-    path = _path_of(item, "path")
-    if not path.is_file():
+    in_memory = isinstance(item, io.BytesIO)
+    path = Path("<in memory>") if in_memory else _path_of(item, "path")
+    if not in_memory and not path.is_file():
         raise DataFileError(path, "missing")
     chunks = []
     try:
-        with av.open(str(path)) as container:
+        with av.open(item if in_memory else str(path)) as container:
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
             for frame in container.decode(audio=0):
                 chunks += [f.to_ndarray()[0] for f in resampler.resample(frame)]

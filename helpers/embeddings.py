@@ -125,16 +125,32 @@ def embed_image(images, towers: Towers | None = None) -> np.ndarray:
     return embed_pixels((towers or load_towers()).image, _as_pixels(images))
 
 
-def embed_audio(clips, towers: Towers | None = None) -> np.ndarray:
-    """(N, 384) unit vectors of speech: 16 kHz mono waveforms, paths or SpeechClips."""
+def _speech_features(clip) -> np.ndarray:
     from helpers import data
-    from helpers.binding import embed_mels, speech_features
+    from helpers.binding import speech_features
+
+    return speech_features(clip if isinstance(clip, np.ndarray) else data.read_audio(clip))
+
+
+def embed_audio(clips, towers: Towers | None = None, processes: int = 2) -> np.ndarray:
+    """(N, 384) unit vectors of speech: 16 kHz mono waveforms, paths or SpeechClips.
+
+    Decoding and log-mels dominate the cost, so more than 200 clips are prepared in
+    ``processes`` worker processes.
+    """
+    from multiprocessing import Pool
+
+    from helpers.binding import embed_mels
 
     clips = list(clips)
     if not clips:
         raise ValueError("embed_audio needs at least one clip")
-    waves = [c if isinstance(c, np.ndarray) else data.read_audio(c) for c in clips]
-    return embed_mels((towers or load_towers()).audio, [speech_features(w) for w in waves])
+    if len(clips) > 200 and processes > 1:
+        with Pool(processes) as pool:
+            mels = pool.map(_speech_features, clips, chunksize=64)
+    else:
+        mels = [_speech_features(c) for c in clips]
+    return embed_mels((towers or load_towers()).audio, mels)
 
 
 def embed_video(videos, towers: Towers | None = None) -> np.ndarray:

@@ -35,12 +35,18 @@ def test_augment_rejects_rgb(rgba):
         augment.augment_images(rgba[:, :3], torch.Generator())
 
 
-def test_augment_waveform_changes_speed_and_adds_noise():
-    rng = np.random.default_rng(0)
-    wave = np.sin(np.linspace(0, 400, 16_000)).astype(np.float32)
-    out = augment.augment_waveform(wave, rng)
-    assert out.dtype == np.float32 and 0.8 * len(wave) < len(out) < 1.3 * len(wave)
-    assert np.abs(out).max() <= 1.2
+def test_augment_mels_stretches_time_and_keeps_the_scale():
+    floor = -4.0
+    mels = torch.full((2, 64, 40), floor)
+    mels[:, 20:30, 10:20] = 0.0  # a loud block, ten frames long
+    generator = torch.Generator().manual_seed(0)
+    identity = augment.augment_mels(mels, generator, floor, speed=(1, 1), warp=(1, 1), noise=(floor, floor))
+    assert identity.shape == (2, 64, 50) and identity.min() >= floor and identity.max() <= 0
+    slow = augment.augment_mels(mels, generator, floor, speed=(0.5, 0.5), warp=(1, 1), noise=(floor, floor))
+    loud_frames = (slow > -1).any(dim=1).sum(dim=1)
+    assert (loud_frames >= 15).all()  # half speed: the block lasts about twice as long
+    with pytest.raises(ValueError, match="n_mels, frames"):
+        augment.augment_mels(mels[0], generator, floor)
 
 
 def test_to_pictures_undoes_normalise(rgba):

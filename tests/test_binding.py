@@ -30,8 +30,17 @@ def test_speech_batches_hold_distinct_concepts():
     mels = [np.zeros((64, 20 + i), np.float32) for i in range(12)]
     rows = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5])
     batch, targets = next(binding.speech_batches(mels, rows, torch.eye(6), batch_size=6, seed=0))
-    assert batch.shape[:2] == (6, 64) and batch.shape[2] >= 20
+    assert batch.shape[:2] == (6, 64) and batch.shape[2] >= 20 + 20 // 4  # room to slow down
     assert sorted(int(t.argmax()) for t in targets) == list(range(6))
+
+
+def test_speech_batches_group_clips_of_similar_length():
+    lengths = np.random.default_rng(0).permutation(np.arange(20, 260, 10))  # 24 concepts, 20-250 frames
+    mels = [np.zeros((64, n), np.float32) for n in lengths]
+    batches = binding.speech_batches(mels, np.arange(24), torch.eye(24), batch_size=6, seed=0, pool=4)
+    padded = sorted(next(batches)[0].shape[2] for _ in range(4))
+    # One pool of 24 concepts, split by length: only the batch of the longest clips pads to 250.
+    assert padded[-1] == 250 + 250 // 4 and padded[0] <= 80 + 80 // 4
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +92,35 @@ def test_missing_checkpoint_says_how_to_rebuild(tmp_path):
         embeddings.load_towers(tmp_path)
 
 
-def test_cross_modal_recall_covers_every_ordered_pair(tiny_towers):
-    recall = binding.cross_modal_recall(tiny_towers.image, tiny_towers.audio)
+@pytest.fixture(scope="module")
+def held_out(tiny_towers):
+    return binding.embed_held_out(tiny_towers.image, tiny_towers.audio)
+
+
+def test_evaluate_reports_every_step1_key(held_out):
+    metrics = binding.evaluate(held_out)
+    for key in (
+        "text_to_image.r1",
+        "image_to_text.r5",
+        "unseen.subgroup_top1",
+        "video_to_text.r1",
+        "video_to_text.unseen_r1",
+        "audio_heldout_voice.text_r5",
+        "audio_to_image.r5",
+    ):
+        assert 0.0 <= metrics[f"step1.{key}"] <= 1.0, key
+    assert len(held_out.speech) == len(held_out.concepts) == 1289
+
+
+def test_cross_modal_recall_covers_every_ordered_pair(held_out):
+    recall = binding.cross_modal_recall(held_out)
     assert len(recall) == 4 * 3 * 2
     assert all(0.0 <= value <= 1.0 for value in recall.values())
     assert ("speech", "image", 5) in recall
+
+
+def test_semantic_targets_are_distributions_that_favour_the_pair():
+    anchors = torch.nn.functional.normalize(torch.randn(6, 384), dim=1)
+    targets = binding.semantic_targets(anchors, weight=0.2)
+    assert torch.allclose(targets.sum(dim=1), torch.ones(6))
+    assert torch.allclose(targets.diagonal(), torch.full((6,), 0.8))

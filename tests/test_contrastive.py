@@ -100,6 +100,32 @@ def test_train_stops_at_max_seconds():
     assert log.seconds < 1.0
 
 
+def test_train_by_time_decays_the_learning_rate_as_the_time_runs_out(monkeypatch):
+    weight = torch.nn.Parameter(torch.zeros(1))
+
+    def slow_loss(_):
+        time.sleep(0.005)
+        return (weight - 1).pow(2).sum()
+
+    optimizer_lrs = []
+    original_step = torch.optim.AdamW.step
+
+    def recording_step(self, *args, **kwargs):
+        optimizer_lrs.append(self.param_groups[0]["lr"])
+        return original_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", recording_step)
+    log = contrastive.train(slow_loss, [weight], iter(int, 1), max_seconds=0.5, lr=0.1)
+    assert log.steps == len(optimizer_lrs) >= 10
+    assert max(optimizer_lrs) == pytest.approx(0.1, rel=0.05)  # warmed up to the full rate
+    assert optimizer_lrs[-1] < 0.01  # and decayed towards zero when the time ran out
+
+
+def test_train_needs_steps_or_seconds():
+    with pytest.raises(ValueError, match="num_steps, max_seconds"):
+        contrastive.train(lambda _: torch.zeros(()), [torch.nn.Parameter(torch.zeros(1))], iter(int, 1))
+
+
 def test_train_rejects_no_steps():
     with pytest.raises(ValueError, match="at least 1"):
         contrastive.train(lambda _: torch.zeros(()), [torch.nn.Parameter(torch.zeros(1))], iter(int, 1), 0)

@@ -1,0 +1,24 @@
+"""Every course notebook has the course's structure (checked without running it)."""
+
+import re
+
+import nbformat
+import pytest
+
+from helpers.bench import course_notebooks
+
+NOTEBOOKS = course_notebooks()
+IMPORT = re.compile(r"^(import |from \S+ import )", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_structure(path):
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), "starts with a title cell"
+    assert "Runtime" in cells[0].source, "the title cell says how long the notebook runs"
+    code = [c for c in cells if c.cell_type == "code"]
+    assert IMPORT.search(code[0].source), "the first code cell holds the imports"
+    late = [c.source.splitlines()[0] for c in code[1:] if IMPORT.search(c.source)]
+    assert not late, f"imports belong in the first code cell, found later in: {late}"
+    assert any(c.cell_type == "markdown" and c.source.startswith("## Summary") for c in cells), "ends with a summary"
+    assert all(not c.get("outputs") for c in code), "notebooks are committed without outputs"

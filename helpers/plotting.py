@@ -90,3 +90,40 @@ def video_player(path: str | Path, width: int = 192):
         f'<video width="{width}" autoplay loop muted controls style="image-rendering: pixelated">'
         f'<source src="data:video/mp4;base64,{payload}" type="video/mp4"></video>'
     )
+
+
+def show_hits(hits, title: str = "") -> None:
+    """Display search hits (``helpers.vector_store.Hit``) by modality, with their scores.
+
+    Pictures and video frames in a grid, each spoken name as an audio player, each text
+    as a line. The items are read from the data set by their ``source`` property.
+    """
+    from IPython.display import display
+
+    from helpers import data
+
+    if not hits:
+        print(f"{title}: no hits")
+        return
+    if title:
+        print(title)
+    label = [f"{h.properties['name']}\n{h.properties['modality']} {h.score:.2f}" for h in hits]
+    visual = [i for i, h in enumerate(hits) if h.properties["modality"] in ("image", "video")]
+    if visual:
+        pictures = []
+        for i in visual:
+            path = data.DATA_DIR / hits[i].properties["source"]
+            if hits[i].properties["modality"] == "image":
+                pictures.append(data.read_image(path))
+            else:
+                frames = data.read_video(path)
+                pictures.append(frames[len(frames) // 2])  # the middle frame stands for the video
+        display(image_grid(pictures, [label[i] for i in visual], ncols=min(8, len(visual)), size=1.3))
+        plt.close("all")
+    for hit in hits:
+        p = hit.properties
+        if p["modality"] == "speech":
+            print(f"{hit.score:.3f}  speech  {p['name']!r} ({p['voice']})")
+            display(audio_player(data.read_audio(data.DATA_DIR / p["source"])))
+        elif p["modality"] == "text":
+            print(f"{hit.score:.3f}  text    {p['caption'][:100]}")

@@ -1,0 +1,264 @@
+"""One small vector-store interface for every notebook, with two backends behind it.
+
+- :class:`~helpers.lancedb_store.LanceStore` (the default): LanceDB, an in-process,
+  persistent vector database from PyPI that runs on Linux, macOS and Windows.
+- :class:`~helpers.weaviate_store.WeaviateStore`: a Weaviate server at a URL (local
+  Docker, a cluster or Weaviate Cloud) through ``weaviate-client`` v4.
+
+A **collection** holds objects with typed properties and one or more **named vectors**
+(``image``, ``text``, ...). Every object has a ``source`` property (a file path or any
+stable name); its id is ``uuid5(source)``, so indexing the same source twice replaces the
+object instead of adding a copy. Search takes one query vector, the named vector to search,
+a limit and a filter written as a plain dict::
+
+    {"modality": "image"}                      # equality
+    {"group": ["Animals & Nature", "Food & Drink"]}   # in
+    {"seconds": Range(0.5, 1.0)}               # range, inclusive; Range(low=0.5) is open-ended
+
+Every check on the input (names, types, dimensions) happens before anything is written,
+so a bad batch leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PROPERTY_TYPES: dict[str, tuple[type, ...]] = {
+    "text": (str,),
+    "int": (int, np.integer),
+    "float": (float, int, np.floating, np.integer),
+    "bool": (bool, np.bool_),
+}
+ID_NAMESPACE = uuid.UUID("6f1c7a4e-5b7d-4c3e-9a51-2d8f0e6b9c10")  # the course's uuid5 namespace
+DEFAULT_STORE_DIR = "vector-store"  # under build/, unless COURSE_STORE_PATH says otherwise
+
+
+class VectorStoreError(ValueError):
+    """Bad input for a vector store: names what is wrong; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A collection's typed properties and named vectors (name -> dimension)."""
+
+    properties: Mapping[str, str]
+    vectors: Mapping[str, int]
+
+    def __post_init__(self) -> None:
+        if "source" not in self.properties or self.properties["source"] != "text":
+            raise VectorStoreError("a schema needs a 'source' text property: object ids are uuid5(source)")
+        for name, kind in self.properties.items():
+            if kind not in PROPERTY_TYPES:
+                raise VectorStoreError(
+                    f"property {name!r} has unknown type {kind!r}; use one of {list(PROPERTY_TYPES)}"
+                )
+        if not self.vectors:
+            raise VectorStoreError("a schema needs at least one named vector")
+        for name, dim in self.vectors.items():
+            if not name.isidentifier() or not isinstance(dim, int) or dim < 1:
+                raise VectorStoreError(f"named vector {name!r} needs an identifier name and a positive dimension")
+
+
+@dataclass(frozen=True)
+class Range:
+    """An inclusive range filter; leave one end as None for an open range."""
+
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass
+class Hit:
+    """One search result: the object's id, its cosine similarity to the query, its properties."""
+
+    id: str
+    score: float
+    properties: dict = field(default_factory=dict)
+
+
+def object_id(source: str) -> str:
+    """The deterministic id of the object made from ``source``: the same source, the same id."""
+    return str(uuid.uuid5(ID_NAMESPACE, source))
+
+
+class Collection(ABC):
+    """Objects with typed properties and named vectors; see the module docstring."""
+
+    def __init__(self, name: str, schema: Schema):
+        self.name, self.schema = name, schema
+
+    # ---- the interface every backend implements
+    @abstractmethod
+    def _write(self, ids: list[str], objects: list[dict], vectors: dict[str, np.ndarray]) -> None: ...
+
+    @abstractmethod
+    def _search(self, vector: np.ndarray, using: str, limit: int, where: Mapping) -> list[Hit]: ...
+
+    @abstractmethod
+    def count(self, where: Mapping | None = None) -> int:
+        """How many objects (that match ``where``)."""
+
+    @abstractmethod
+    def fetch(self, sources: Iterable[str]) -> list[dict]:
+        """The stored properties of the objects made from ``sources`` (missing ones are skipped)."""
+
+    # ---- shared validation and batching
+    def upsert(
+        self,
+        objects: Sequence[Mapping],
+        vectors: Mapping[str, np.ndarray],
+        batch_size: int = 512,
+        progress: bool = True,
+    ) -> int:
+        """Insert or replace ``objects`` (dicts of properties) with their named ``vectors``.
+
+        ``vectors[name]`` is an (N, dim) array, row i for object i; every named vector
+        of the schema must be given. Returns the number of objects written.
+        """
+        from tqdm.auto import tqdm
+
+        objects = [dict(o) for o in objects]
+        arrays = self._check_vectors(vectors, len(objects))
+        for row, obj in enumerate(objects):
+            self._check_properties(obj, row)
+        ids = [object_id(o["source"]) for o in objects]
+        if len(set(ids)) != len(ids):
+            raise VectorStoreError("two objects in one upsert share a source; each source is one object")
+        starts = range(0, len(objects), batch_size)
+        for start in tqdm(starts, desc=f"upsert {self.name}", disable=not progress or len(starts) < 2, leave=False):
+            stop = start + batch_size
+            self._write(ids[start:stop], objects[start:stop], {k: v[start:stop] for k, v in arrays.items()})
+        return len(objects)
+
+    def search(self, vector: np.ndarray, using: str, limit: int = 10, where: Mapping | None = None) -> list[Hit]:
+        """The ``limit`` objects whose ``using`` vector is most cosine-similar to ``vector``."""
+        if using not in self.schema.vectors:
+            raise VectorStoreError(f"unknown named vector {using!r}; {self.name} has {sorted(self.schema.vectors)}")
+        query = np.asarray(vector, dtype=np.float32)
+        if query.shape != (self.schema.vectors[using],):
+            raise VectorStoreError(
+                f"query vector has shape {query.shape}; {self.name}.{using} holds vectors of dimension "
+                f"{self.schema.vectors[using]}"
+            )
+        if limit < 1:
+            raise VectorStoreError(f"limit must be at least 1, got {limit}")
+        return self._search(query, using, limit, self.check_where(where))
+
+    def check_where(self, where: Mapping | None) -> dict:
+        """The filter, checked against the schema (unknown properties, wrong value types)."""
+        where = dict(where or {})
+        for name, condition in where.items():
+            if name not in self.schema.properties:
+                raise VectorStoreError(
+                    f"filter on unknown property {name!r}; {self.name} has {sorted(self.schema.properties)}"
+                )
+            kind = self.schema.properties[name]
+            if isinstance(condition, Range):
+                if kind not in ("int", "float") or (condition.low is None and condition.high is None):
+                    raise VectorStoreError(f"a range filter needs a numeric property and one bound, not {name!r}")
+                continue
+            values = list(condition) if isinstance(condition, (list, tuple, set, frozenset)) else [condition]
+            if not values:
+                raise VectorStoreError(f"filter on {name!r} lists no values")
+            for value in values:
+                if not isinstance(value, PROPERTY_TYPES[kind]) or (kind != "bool" and isinstance(value, bool)):
+                    raise VectorStoreError(f"filter value {value!r} for {name!r} is not of its type {kind}")
+            where[name] = values
+        return where
+
+    def _check_vectors(self, vectors: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+        unknown = set(vectors) - set(self.schema.vectors)
+        if unknown:
+            raise VectorStoreError(
+                f"unknown named vector(s) {sorted(unknown)}; {self.name} has {sorted(self.schema.vectors)}"
+            )
+        missing = set(self.schema.vectors) - set(vectors)
+        if missing:
+            raise VectorStoreError(f"missing named vector(s) {sorted(missing)} for {self.name}")
+        arrays = {}
+        for name, dim in self.schema.vectors.items():
+            array = np.asarray(vectors[name], dtype=np.float32)
+            if array.shape != (n, dim):
+                raise VectorStoreError(
+                    f"named vector {name!r} has shape {array.shape}; expected ({n}, {dim}): one row of "
+                    f"dimension {dim} per object"
+                )
+            if not np.isfinite(array).all():
+                raise VectorStoreError(f"named vector {name!r} holds NaN or infinite values")
+            arrays[name] = array
+        return arrays
+
+    def _check_properties(self, obj: dict, row: int) -> None:
+        unknown = set(obj) - set(self.schema.properties)
+        if unknown:
+            raise VectorStoreError(f"object {row} has unknown properties {sorted(unknown)}")
+        if not isinstance(obj.get("source"), str) or not obj["source"]:
+            raise VectorStoreError(f"object {row} has no 'source' (the id is uuid5 of it)")
+        for name, kind in self.schema.properties.items():
+            value = obj.get(name)
+            if value is None:
+                raise VectorStoreError(f"object {row} ({obj['source']}) has no value for {name!r}")
+            if not isinstance(value, PROPERTY_TYPES[kind]) or (kind != "bool" and isinstance(value, bool)):
+                raise VectorStoreError(f"object {row} ({obj['source']}): {name!r} = {value!r} is not of type {kind}")
+
+
+class VectorStore(ABC):
+    """A set of named collections."""
+
+    @abstractmethod
+    def create_collection(self, name: str, schema: Schema) -> Collection:
+        """Create ``name``, or open it if it exists with the same schema (a different one is an error)."""
+
+    @abstractmethod
+    def get_collection(self, name: str) -> Collection:
+        """An existing collection (KeyError naming the ones there are if it does not exist)."""
+
+    @abstractmethod
+    def delete_collection(self, name: str) -> None:
+        """Delete ``name`` and everything in it (no error if it does not exist)."""
+
+    @abstractmethod
+    def list_collections(self) -> list[str]:
+        """The collections' names, sorted."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections (a no-op for the embedded store)."""
+
+    def __enter__(self) -> VectorStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_store(
+    backend: str | None = None, path: str | os.PathLike | None = None, url: str | None = None
+) -> VectorStore:
+    """The course's vector store: LanceDB on local disk, or Weaviate at ``WEAVIATE_URL``.
+
+    ``backend`` defaults to ``weaviate`` in the pretrained profile (or when ``url`` is
+    given) and to ``lancedb`` otherwise. The LanceDB folder defaults to
+    ``COURSE_STORE_PATH`` or ``build/vector-store``; the Weaviate URL to ``WEAVIATE_URL``
+    (with ``WEAVIATE_API_KEY`` for Weaviate Cloud).
+    """
+    from helpers import settings
+
+    if backend is None:
+        backend = "weaviate" if url or settings.profile() == "pretrained" else "lancedb"
+    if backend == "lancedb":
+        from helpers.lancedb_store import LanceStore
+
+        folder = path or os.environ.get("COURSE_STORE_PATH") or settings.BUILD_DIR / DEFAULT_STORE_DIR
+        return LanceStore(folder)
+    if backend == "weaviate":
+        from helpers.weaviate_store import WeaviateStore
+
+        return WeaviateStore(url or os.environ.get("WEAVIATE_URL", ""), os.environ.get("WEAVIATE_API_KEY"))
+    raise VectorStoreError(f"unknown vector store backend {backend!r}; use 'lancedb' or 'weaviate'")

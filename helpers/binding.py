@@ -87,6 +87,18 @@ def semantic_targets(anchors: torch.Tensor, weight: float, temperature: float = 
     return (1 - weight) * torch.eye(len(anchors)) + weight * similarity.softmax(dim=1)
 
 
+def anchored_loss(tower: torch.nn.Module, scale: LogitScale, semantic_weight: float):
+    """The loss of one (inputs, anchors) batch for any tower: InfoNCE against the frozen anchors,
+    with :func:`semantic_targets` when ``semantic_weight`` is above 0."""
+
+    def loss(batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        inputs, batch_anchors = batch
+        targets = semantic_targets(batch_anchors, semantic_weight) if semantic_weight else None
+        return clip_loss(tower(inputs), batch_anchors, scale(), targets)
+
+    return loss
+
+
 def train_image_tower(
     minutes: float,
     batch_size: int = 128,
@@ -102,13 +114,8 @@ def train_image_tower(
     torch.manual_seed(seed)
     tower, scale = ImageTower(ImageTowerConfig(width=width)), LogitScale()
 
-    def loss(batch):
-        pixels, batch_anchors = batch
-        targets = semantic_targets(batch_anchors, semantic_weight) if semantic_weight else None
-        return clip_loss(tower(pixels), batch_anchors, scale(), targets)
-
     log = train(
-        loss,
+        anchored_loss(tower, scale, semantic_weight),
         [*tower.parameters(), *scale.parameters()],
         image_batches(rgba, anchors, batch_size, seed),
         lr=lr,
@@ -218,13 +225,8 @@ def train_audio_tower(
     torch.manual_seed(seed)
     tower, scale = AudioTower(AudioTowerConfig(width=width)), LogitScale()
 
-    def loss(batch):
-        spoken, batch_anchors = batch
-        targets = semantic_targets(batch_anchors, semantic_weight) if semantic_weight else None
-        return clip_loss(tower(spoken), batch_anchors, scale(), targets)
-
     log = train(
-        loss,
+        anchored_loss(tower, scale, semantic_weight),
         [*tower.parameters(), *scale.parameters()],
         speech_batches(mels, rows, anchors, batch_size, seed),
         lr=lr,

@@ -82,6 +82,11 @@ class Hit:
     properties: dict = field(default_factory=dict)
 
 
+def _is_of_type(value, kind: str) -> bool:
+    """Whether ``value`` fits a property of type ``kind`` (a bool is not an int or float here)."""
+    return isinstance(value, PROPERTY_TYPES[kind]) and (kind == "bool" or not isinstance(value, (bool, np.bool_)))
+
+
 def object_id(source: str) -> str:
     """The deterministic id of the object made from ``source``: the same source, the same id."""
     return str(uuid.uuid5(ID_NAMESPACE, source))
@@ -167,7 +172,7 @@ class Collection(ABC):
             if not values:
                 raise VectorStoreError(f"filter on {name!r} lists no values")
             for value in values:
-                if not isinstance(value, PROPERTY_TYPES[kind]) or (kind != "bool" and isinstance(value, bool)):
+                if not _is_of_type(value, kind):
                     raise VectorStoreError(f"filter value {value!r} for {name!r} is not of its type {kind}")
             where[name] = values
         return where
@@ -204,7 +209,7 @@ class Collection(ABC):
             value = obj.get(name)
             if value is None:
                 raise VectorStoreError(f"object {row} ({obj['source']}) has no value for {name!r}")
-            if not isinstance(value, PROPERTY_TYPES[kind]) or (kind != "bool" and isinstance(value, bool)):
+            if not _is_of_type(value, kind):
                 raise VectorStoreError(f"object {row} ({obj['source']}): {name!r} = {value!r} is not of type {kind}")
 
 

@@ -30,12 +30,6 @@ GRPC_PORT = 50051
 CONNECT_TIMEOUT_S = 3
 
 
-def _data_types():
-    from weaviate.classes.config import DataType
-
-    return {"text": DataType.TEXT, "int": DataType.INT, "float": DataType.NUMBER, "bool": DataType.BOOL}
-
-
 def where_to_filter(where: Mapping):
     """A checked filter dict as a Weaviate ``Filter`` (``None`` for no filter)."""
     from weaviate.classes.query import Filter
@@ -135,7 +129,7 @@ class WeaviateStore(VectorStore):
         self.url = url
 
     def create_collection(self, name: str, schema: Schema) -> WeaviateCollection:
-        from weaviate.classes.config import Configure, Property, Tokenization, VectorDistances
+        from weaviate.classes.config import Configure, DataType, Property, Tokenization, VectorDistances
 
         name = name[:1].upper() + name[1:]  # Weaviate collection names start with a capital letter
         if self.client.collections.exists(name):
@@ -143,7 +137,7 @@ class WeaviateStore(VectorStore):
             if collection.schema != schema:
                 raise VectorStoreError(f"collection {name!r} exists with another schema; delete it first")
             return collection
-        types = _data_types()
+        types = {"text": DataType.TEXT, "int": DataType.INT, "float": DataType.NUMBER, "bool": DataType.BOOL}
         handle = self.client.collections.create(
             name,
             description=json.dumps({"properties": dict(schema.properties), "vectors": dict(schema.vectors)}),

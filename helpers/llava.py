@@ -1,0 +1,216 @@
+"""Step 3: a small LLaVA, built from the ``transformers`` classes a real LLaVA loads with.
+
+- **Vision tower**: Step 1's image tower, frozen, read out on a 2x2 grid
+  (:class:`GridVisionTower`): one image token per cell of the scene, each the cell's
+  max-pooled CNN features and the tower's own 384-d embedding of them (what the tower
+  recognises there).
+- **Projector**: LLaVA-1.5's two-layer MLP (``projector_hidden_act="gelu"``), or
+  LLaVA-1's linear map (``"linear"``) for the ablation.
+- **Decoder**: a small ``LlamaForCausalLM`` over a BPE tokenizer trained on the course's
+  own text (:func:`train_tokenizer`).
+
+:func:`build_llava` puts them in ``LlavaForConditionalGeneration``; :func:`build_processor`
+makes the ``LlavaProcessor`` (image processor, tokenizer, chat template). Both save with
+``save_pretrained`` and load with ``AutoModelForImageTextToText`` / ``AutoProcessor``,
+the calls that load ``llava-hf/llava-1.5-7b-hf``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    CLIPImageProcessor,
+    LlamaConfig,
+    LlavaConfig,
+    LlavaForConditionalGeneration,
+    LlavaProcessor,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerFast,
+)
+from transformers.modeling_outputs import BaseModelOutputWithPooling
+
+from helpers.towers import IMAGE_MEAN, IMAGE_SIZE, IMAGE_STD, ImageTower, ImageTowerConfig
+
+IMAGE_TOKEN = "<image>"
+SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>", IMAGE_TOKEN]
+GRID = 2  # image tokens per side: the scenes' 2x2 grid of cells
+# LLaVA-1.5's conversation format ("USER: <image>\n... ASSISTANT: ..."), as a chat template.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'user' %}{{ 'USER: ' }}"
+    "{% for item in message['content'] %}"
+    "{% if item['type'] == 'image' %}{{ '<image>\\n' }}{% else %}{{ item['text'] }}{% endif %}"
+    "{% endfor %}{{ ' ' }}"
+    "{% else %}{{ 'ASSISTANT: ' }}{% for item in message['content'] %}{{ item['text'] }}{% endfor %}{{ '</s>' }}"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
+)
+
+
+# ---------------------------------------------------------------- tokenizer
+def train_tokenizer(texts: list[str], vocab_size: int = 2000) -> PreTrainedTokenizerFast:
+    """A byte-pair-encoding tokenizer trained on ``texts`` (with ``tokenizers``), wrapped for ``transformers``.
+
+    Byte-level, as GPT-2's and Llama-3's: any text encodes, nothing is ``<unk>``;
+    ``<image>`` is a special token, so a prompt's image placeholder is always one id;
+    ``<s>`` starts every encoded text, as Llama's tokenizer does.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    if not texts:
+        raise ValueError("train_tokenizer needs at least one text")
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer)
+    bos = tokenizer.token_to_id("<s>")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", bos)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        extra_special_tokens={"image_token": IMAGE_TOKEN},
+        padding_side="left",  # generation appends on the right
+    )
+
+
+# ---------------------------------------------------------------- vision tower
+class GridVisionConfig(PretrainedConfig):
+    model_type = "course_grid_vision"
+
+    def __init__(self, image_tower: dict | None = None, grid: int = GRID, **kwargs):
+        self.image_tower = ImageTowerConfig(**(image_tower or {})).to_dict()
+        self.grid = grid
+        tower = ImageTowerConfig(**self.image_tower)
+        self.hidden_size = 8 * tower.width + tower.embed_dim
+        self.image_size = tower.image_size
+        self.patch_size = tower.image_size // grid
+        super().__init__(**kwargs)
+
+
+class GridVisionTower(PreTrainedModel):
+    """Step 1's image tower as a LLaVA vision tower: (batch, 3, 64, 64) -> (batch, grid², hidden) tokens.
+
+    Each token is one cell's max-pooled feature map, next to the tower's unit embedding of
+    those features (its projection, as it embeds whole pictures): LLaVA reads CLIP's
+    patch features; this tower's best-trained output is that embedding, so the projector
+    gets both. Returned as ``hidden_states`` so that ``LlavaModel`` selects it as it
+    selects a CLIP layer (``vision_feature_layer=-1``, ``vision_feature_select_strategy="full"``).
+    """
+
+    config_class = GridVisionConfig
+    main_input_name = "pixel_values"
+
+    def __init__(self, config: GridVisionConfig):
+        super().__init__(config)
+        self.tower = ImageTower(ImageTowerConfig(**config.image_tower))
+        self.post_init()
+
+    def _init_weights(self, module: torch.nn.Module) -> None:
+        """Keep PyTorch's default initialisation; the weights come from Step 1."""
+
+    def forward(self, pixel_values: torch.Tensor, **kwargs) -> BaseModelOutputWithPooling:
+        grid = self.config.grid
+        cells = F.adaptive_max_pool2d(self.tower.feature_map(pixel_values), grid).flatten(2).transpose(1, 2)
+        embedded = F.normalize(self.tower.projection(cells), dim=-1)
+        tokens = torch.cat([cells, embedded], dim=-1)
+        return BaseModelOutputWithPooling(last_hidden_state=tokens, pooler_output=embedded, hidden_states=(tokens,))
+
+
+AutoConfig.register(GridVisionConfig.model_type, GridVisionConfig)
+AutoModel.register(GridVisionConfig, GridVisionTower)
+
+
+def vision_tower_from(image_tower: ImageTower, grid: int = GRID) -> GridVisionTower:
+    """A :class:`GridVisionTower` holding a copy of ``image_tower``'s weights."""
+    vision = GridVisionTower(GridVisionConfig(image_tower=image_tower.config.to_dict(), grid=grid))
+    vision.tower.load_state_dict(image_tower.state_dict())
+    return vision.eval()
+
+
+# ---------------------------------------------------------------- decoder and LLaVA
+def decoder_config(
+    tokenizer: PreTrainedTokenizerFast, hidden_size: int = 256, num_layers: int = 4, num_heads: int = 4
+) -> LlamaConfig:
+    """A small Llama: ``num_layers`` blocks of width ``hidden_size``, tied input and output embeddings."""
+    return LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 8 // 3 // 32 * 32,
+        num_hidden_layers=num_layers,
+        num_attention_heads=num_heads,
+        num_key_value_heads=num_heads,
+        max_position_embeddings=256,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+    )
+
+
+def build_llava(
+    vision: GridVisionTower,
+    decoder: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerFast,
+    projector: str = "mlp",
+) -> LlavaForConditionalGeneration:
+    """Assemble a ``LlavaForConditionalGeneration`` from a vision tower, a (pretrained) decoder and a fresh projector.
+
+    ``projector`` is ``"mlp"`` (LLaVA-1.5: linear, GELU, linear) or ``"linear"`` (LLaVA-1:
+    with an identity activation the two layers compose to one linear map).
+    """
+    activations = {"mlp": "gelu", "linear": "linear"}
+    if projector not in activations:
+        raise ValueError(f"projector must be one of {sorted(activations)}, got {projector!r}")
+    config = LlavaConfig(
+        vision_config=vision.config.to_dict(),
+        text_config=decoder.config.to_dict(),
+        image_token_id=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
+        image_seq_length=vision.config.grid**2,
+        projector_hidden_act=activations[projector],
+        vision_feature_select_strategy="full",
+        vision_feature_layer=-1,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(0)
+    model = LlavaForConditionalGeneration(config)
+    model.model.vision_tower.load_state_dict(vision.state_dict())
+    model.model.language_model.load_state_dict(decoder.model.state_dict())
+    model.lm_head.load_state_dict(decoder.lm_head.state_dict())
+    model.model.vision_tower.requires_grad_(False)
+    return model
+
+
+def build_processor(tokenizer: PreTrainedTokenizerFast, grid: int = GRID) -> LlavaProcessor:
+    """A ``LlavaProcessor``: CLIP's image processor at 64 px with CLIP's normalisation, the
+    tokenizer, and the chat template; it expands ``<image>`` into ``grid²`` image tokens."""
+    image_processor = CLIPImageProcessor(
+        size={"shortest_edge": IMAGE_SIZE},
+        crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE},
+        image_mean=list(IMAGE_MEAN),
+        image_std=list(IMAGE_STD),
+        resample=3,  # bicubic, as CLIP
+    )
+    return LlavaProcessor(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        patch_size=IMAGE_SIZE // grid,
+        vision_feature_select_strategy="full",
+        chat_template=CHAT_TEMPLATE,
+        image_token=IMAGE_TOKEN,
+    )

@@ -1,0 +1,250 @@
+"""Step 3's data: scenes composed from concept pictures, their scene graphs, and the
+instruction data that LLaVA's recipe trains on, generated from the graphs by code.
+
+A scene is a 64x64 picture with 1-4 concepts, each in one cell of a 2x2 grid (top left,
+top right, bottom left, bottom right) on a plain pale background. Its **scene graph**
+(:class:`Scene`) says which concept sits where, so every question about it has a known
+answer. LLaVA had GPT-4 write conversations, detailed descriptions and reasoning
+questions from COCO captions and boxes; here the writer is the code below, and the
+reasoning questions need the concepts' metadata (which of these can you eat?).
+
+Objects sit on the grid the vision tower pools over (Step 3's calibration: objects
+aligned with the patch grid, few image tokens), so each of the LLaVA's 4 image tokens
+sees one cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from helpers import augment, data
+
+SCENE_SIZE = 64
+GRID = 2
+CELL = SCENE_SIZE // GRID
+OBJECT_SIZE = 30  # px: inside the 0.3-1.0 scale range the image tower was trained on
+POSITIONS = ("top left", "top right", "bottom left", "bottom right")
+NUMBERS = ("zero", "one", "two", "three", "four")
+MAX_OBJECTS = GRID * GRID
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of thing in the scene vocabulary: how to tell it, and how questions name it."""
+
+    name: str  # "an animal": the answer to "what kind of thing is ...?"
+    question: str  # "which of these is an animal?"
+    member: Callable[[data.Concept], bool]
+
+
+KINDS = (
+    Kind("an animal", "Which of these is an animal?", lambda c: c.subgroup.startswith("animal-")),
+    Kind(
+        "food",
+        "Which of these can you eat or drink?",
+        lambda c: c.group == "Food & Drink" and c.subgroup != "dishware",
+    ),
+    Kind("a vehicle", "Which of these can carry people?", lambda c: c.subgroup.startswith("transport-")),
+    Kind("a plant", "Which of these is a plant?", lambda c: c.subgroup.startswith("plant-")),
+)
+
+
+def kind_of(concept: data.Concept) -> Kind:
+    """The :data:`KINDS` entry ``concept`` belongs to."""
+    for kind in KINDS:
+        if kind.member(concept):
+            return kind
+    raise ValueError(f"{concept.id} is not in any scene kind ({', '.join(k.name for k in KINDS)})")
+
+
+def scene_vocabulary(per_kind: int = 30) -> list[data.Concept]:
+    """Up to ``per_kind`` train concepts of each kind, picked by a fixed hash: the objects scenes show.
+
+    A subset, not all 1,289 train concepts: the decoder must learn to *say* every name it
+    may see, and a 60-minute budget teaches a few hundred names, not a thousand. Kinds
+    give the reasoning questions something to reason about.
+    """
+    concepts = data.load_concepts("train")
+    chosen = []
+    for kind in KINDS:
+        members = sorted((c for c in concepts if kind.member(c)), key=lambda c: hashlib.sha256(c.id.encode()).digest())
+        chosen += sorted(members[:per_kind], key=lambda c: c.id)
+    return chosen
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A scene graph: which concept is in which cell (0-3, reading order), on which background."""
+
+    objects: tuple[tuple[int, data.Concept], ...]  # (cell, concept), sorted by cell
+    background: tuple[float, float, float]
+
+    def __post_init__(self):
+        cells = [cell for cell, _ in self.objects]
+        if not 1 <= len(cells) <= MAX_OBJECTS or len(set(cells)) != len(cells) or not set(cells) <= set(range(4)):
+            raise ValueError(f"a scene holds 1-{MAX_OBJECTS} objects in distinct cells 0-3, got cells {cells}")
+
+    @property
+    def concepts(self) -> list[data.Concept]:
+        return [concept for _, concept in self.objects]
+
+    def at(self, cell: int) -> data.Concept | None:
+        return dict(self.objects).get(cell)
+
+
+def pairs_of(scene: Scene) -> set[frozenset[str]]:
+    """Every pair of concept ids that appears together in ``scene``."""
+    ids = [c.id for c in scene.concepts]
+    return {frozenset((a, b)) for i, a in enumerate(ids) for b in ids[i + 1 :]}
+
+
+def held_out_pairs(vocabulary: list[data.Concept], count: int = 40, seed: int = 7) -> set[frozenset[str]]:
+    """Concept pairs that no training scene shows together: test scenes pair them (new combinations)."""
+    rng = np.random.default_rng(seed)
+    pairs: set[frozenset[str]] = set()
+    while len(pairs) < count:
+        a, b = rng.choice(len(vocabulary), size=2, replace=False)
+        pairs.add(frozenset((vocabulary[a].id, vocabulary[b].id)))
+    return pairs
+
+
+def place(concepts: list[data.Concept], rng: np.random.Generator, background: tuple[float, float, float]) -> Scene:
+    """A scene with ``concepts`` in random distinct cells."""
+    cells = rng.choice(MAX_OBJECTS, size=len(concepts), replace=False).tolist()
+    return Scene(tuple(sorted(zip(cells, concepts, strict=True), key=lambda o: o[0])), background)
+
+
+def sample_scenes(
+    n: int,
+    vocabulary: list[data.Concept],
+    seed: int,
+    avoid: set[frozenset[str]] = frozenset(),
+    include: Iterable[frozenset[str]] = (),
+) -> list[Scene]:
+    """``n`` random scenes of 1-4 distinct concepts; none shows a pair in ``avoid``.
+
+    Each pair in ``include`` gets one scene that shows it (plus 0-2 other concepts), for
+    testing combinations never seen in training.
+    """
+    rng = np.random.default_rng(seed)
+    by_id = {c.id: c for c in vocabulary}
+
+    def background() -> tuple[float, float, float]:
+        return tuple(float(v) for v in 0.75 + 0.25 * rng.random(3))
+
+    scenes = []
+    for pair in include:
+        others = [c for c in vocabulary if c.id not in pair]
+        extra = [others[i] for i in rng.choice(len(others), size=rng.integers(0, 3), replace=False)]
+        concepts = [by_id[i] for i in sorted(pair)] + extra
+        scenes.append(place(concepts, rng, background()))
+    while len(scenes) < n:
+        count = int(rng.integers(1, MAX_OBJECTS + 1))
+        concepts = [vocabulary[i] for i in rng.choice(len(vocabulary), size=count, replace=False)]
+        scene = place(concepts, rng, background())
+        if not pairs_of(scene) & avoid:
+            scenes.append(scene)
+    return scenes
+
+
+def render(scenes: list[Scene], pictures: dict[str, torch.Tensor], jitter: int = 1, seed: int = 0) -> torch.Tensor:
+    """Draw scenes as normalised (N, 3, 64, 64) pixels, the image tower's input.
+
+    ``pictures`` maps concept ids to (4, H, W) RGBA tensors in [0, 1]; each is shrunk to
+    ``OBJECT_SIZE`` px and pasted at the centre of its cell, moved by up to ``jitter`` px.
+    """
+    rng = np.random.default_rng(seed)
+    canvas = torch.empty(len(scenes), 3, SCENE_SIZE, SCENE_SIZE)
+    for i, scene in enumerate(scenes):
+        canvas[i] = torch.tensor(scene.background).view(3, 1, 1)
+        for cell, concept in scene.objects:
+            if concept.id not in pictures:
+                raise KeyError(f"no picture for {concept.id}: load the scene vocabulary's pictures")
+            rgba = F.interpolate(pictures[concept.id][None], size=OBJECT_SIZE, mode="bilinear", antialias=True)[0]
+            row, col = divmod(cell, GRID)
+            top, left = (
+                min(
+                    max(CELL * v + (CELL - OBJECT_SIZE) // 2 + int(rng.integers(-jitter, jitter + 1)), 0),
+                    SCENE_SIZE - OBJECT_SIZE,
+                )
+                for v in (row, col)
+            )
+            region = canvas[i, :, top : top + OBJECT_SIZE, left : left + OBJECT_SIZE]
+            alpha = rgba[3:]
+            region.mul_(1 - alpha).add_(rgba[:3] * alpha)
+    return augment.normalize(canvas)
+
+
+def render_background(background: tuple[float, float, float]) -> torch.Tensor:
+    """A scene with nothing in it: the normalised (3, 64, 64) background (the blind baseline's picture)."""
+    return augment.normalize(torch.tensor(background).view(1, 3, 1, 1).expand(1, 3, SCENE_SIZE, SCENE_SIZE))[0]
+
+
+def load_pictures(vocabulary: list[data.Concept]) -> dict[str, torch.Tensor]:
+    """Every vocabulary concept's RGBA picture as a (4, 64, 64) tensor."""
+    rgba = augment.to_tensor_rgba([data.read_image(c, background=None) for c in vocabulary])
+    return {c.id: picture for c, picture in zip(vocabulary, rgba, strict=True)}
+
+
+# ---------------------------------------------------------------- instruction data
+QUESTION_TYPES = ("identity", "counting", "position", "category", "yes/no", "reasoning")
+
+
+@dataclass(frozen=True)
+class QA:
+    """One question about a scene, its type and its one right answer."""
+
+    kind: str
+    question: str
+    answer: str
+
+
+def listing(names: list[str]) -> str:
+    """["a", "b", "c"] -> "a, b and c"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def caption(scene: Scene) -> str:
+    """A short caption (LLaVA's stage 1 data): every object and where it is."""
+    return listing([f"a {c.name} at the {POSITIONS[cell]}" for cell, c in scene.objects]) + "."
+
+
+def describe(scene: Scene) -> str:
+    """A detailed description: the count, then each object with its place and kind."""
+    count = len(scene.objects)
+    lines = [f"There {'is' if count == 1 else 'are'} {NUMBERS[count]} object{'s' if count > 1 else ''}."]
+    for cell, concept in scene.objects:
+        lines.append(f"At the {POSITIONS[cell]} is a {concept.name}, which is {kind_of(concept).name}.")
+    return " ".join(lines)
+
+
+def description_keywords(scene: Scene) -> list[str]:
+    """What a good description must mention: every object's name."""
+    return [c.name for c in scene.concepts]
+
+
+def questions(scene: Scene, vocabulary: list[data.Concept], rng: np.random.Generator) -> list[QA]:
+    """One question of each :data:`QUESTION_TYPES` about ``scene``, with its answer."""
+    cell, concept = scene.objects[int(rng.integers(len(scene.objects)))]
+    present = {c.id for c in scene.concepts}
+    if rng.random() < 0.5:
+        asked, answer = scene.concepts[int(rng.integers(len(scene.objects)))], "yes"
+    else:
+        absent = [c for c in vocabulary if c.id not in present]
+        asked, answer = absent[int(rng.integers(len(absent)))], "no"
+    kind = KINDS[int(rng.integers(len(KINDS)))]
+    members = [c.name for c in scene.concepts if kind.member(c)]
+    return [
+        QA("identity", f"What is at the {POSITIONS[cell]}?", concept.name),
+        QA("counting", "How many objects are there?", NUMBERS[len(scene.objects)]),
+        QA("position", f"Where is the {concept.name}?", POSITIONS[cell]),
+        QA("category", f"What kind of thing is at the {POSITIONS[cell]}?", kind_of(concept).name),
+        QA("yes/no", f"Is there a {asked.name}?", answer),
+        QA("reasoning", kind.question, listing(members) if members else "none of them"),
+    ]

@@ -73,8 +73,15 @@ def augment_images(
     scale: tuple[float, float] = (0.3, 1.0),
     max_degrees: float = 15.0,
     max_noise: float = 0.06,
+    white_fraction: float = 0.2,
+    blur_fraction: float = 0.3,
 ) -> torch.Tensor:
-    """Random scale, rotation, shift, background, blur and noise; returns normalised (N, 3, 64, 64)."""
+    """Random scale, rotation, shift, background, blur and noise; returns normalised (N, 3, 64, 64).
+
+    ``white_fraction`` of the pictures get a plain white background instead, as the data
+    set shows them: without it, a picture on white was a rare sight in training and
+    text->picture-on-white R@1 was 0.42 against 0.88 on augmented views.
+    """
     if rgba.ndim != 4 or rgba.shape[1] != 4:
         raise ValueError(f"expected RGBA images of shape (N, 4, H, W), got {tuple(rgba.shape)}")
     n = len(rgba)
@@ -94,7 +101,10 @@ def augment_images(
     grid = F.affine_grid(matrix, (n, 4, IMAGE_SIZE, IMAGE_SIZE), align_corners=False)
     moved = F.grid_sample(rgba, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     alpha = moved[:, 3:]
-    rgb = blur_some(moved[:, :3] * alpha + random_backgrounds(n, generator) * (1 - alpha), generator)
+    background = random_backgrounds(n, generator)
+    white = torch.rand(n, 1, 1, 1, generator=generator) < white_fraction
+    background = torch.where(white, torch.ones_like(background), background)
+    rgb = blur_some(moved[:, :3] * alpha + background * (1 - alpha), generator, blur_fraction)
     noise = torch.randn(rgb.shape, generator=generator) * torch.rand(n, 1, 1, 1, generator=generator) * max_noise
     return normalize((rgb + noise).clamp(0, 1))
 

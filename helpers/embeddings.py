@@ -132,25 +132,29 @@ def _speech_features(clip) -> np.ndarray:
     return speech_features(clip if isinstance(clip, np.ndarray) else data.read_audio(clip))
 
 
-def embed_audio(clips, towers: Towers | None = None, processes: int = 2) -> np.ndarray:
-    """(N, 384) unit vectors of speech: 16 kHz mono waveforms, paths or SpeechClips.
+def speech_features_of(clips, processes: int = 2) -> list[np.ndarray]:
+    """The audio tower's input (log-mels) of 16 kHz mono waveforms, paths or SpeechClips.
 
-    Decoding and log-mels dominate the cost, so more than 200 clips are prepared in
-    ``processes`` worker processes.
+    Decoding and log-mels cost more than the tower itself, so more than 200 clips are
+    prepared in ``processes`` worker processes.
     """
     from multiprocessing import Pool
 
+    clips = list(clips)
+    if len(clips) > 200 and processes > 1:
+        with Pool(processes) as pool:
+            return pool.map(_speech_features, clips, chunksize=64)
+    return [_speech_features(c) for c in clips]
+
+
+def embed_audio(clips, towers: Towers | None = None, processes: int = 2) -> np.ndarray:
+    """(N, 384) unit vectors of speech: 16 kHz mono waveforms, paths or SpeechClips."""
     from helpers.binding import embed_mels
 
     clips = list(clips)
     if not clips:
         raise ValueError("embed_audio needs at least one clip")
-    if len(clips) > 200 and processes > 1:
-        with Pool(processes) as pool:
-            mels = pool.map(_speech_features, clips, chunksize=64)
-    else:
-        mels = [_speech_features(c) for c in clips]
-    return embed_mels((towers or load_towers()).audio, mels)
+    return embed_mels((towers or load_towers()).audio, speech_features_of(clips, processes))
 
 
 def embed_video(videos, towers: Towers | None = None) -> np.ndarray:

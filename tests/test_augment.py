@@ -24,7 +24,7 @@ def test_augmented_images_are_normalised_and_seeded(rgba):
 def test_augmentation_keeps_the_concept_in_view(rgba):
     # At full scale and no rotation the picture is unchanged apart from background and noise.
     g = torch.Generator().manual_seed(0)
-    same = augment.augment_images(rgba, g, scale=(1.0, 1.0), max_degrees=0.0, max_noise=0.0)
+    same = augment.augment_images(rgba, g, scale=(1.0, 1.0), max_degrees=0.0, max_noise=0.0, blur_fraction=0.0)
     opaque = (rgba[:, 3:] == 1.0).expand(-1, 3, -1, -1)
     plain = augment.plain_images(rgba)
     assert torch.allclose(same.masked_select(opaque), plain.masked_select(opaque), atol=1e-4)
@@ -54,3 +54,13 @@ def test_to_pictures_undoes_normalise(rgba):
     pictures = augment.to_pictures(plain)
     assert pictures.shape == (4, 64, 64, 3) and pictures.dtype == np.uint8
     assert pictures[0, 0, 0].tolist() == [255, 255, 255]  # the white background
+
+
+def test_white_fraction_shows_pictures_as_the_data_set_does(rgba):
+    g = torch.Generator().manual_seed(0)
+    white = augment.augment_images(
+        rgba, g, scale=(1.0, 1.0), max_degrees=0.0, max_noise=0.0, white_fraction=1.0, blur_fraction=0.0
+    )
+    clear = (rgba[:, 3:] == 0.0).expand(-1, 3, -1, -1)
+    plain = augment.plain_images(rgba)  # on white
+    assert torch.allclose(white.masked_select(clear), plain.masked_select(clear), atol=1e-4)

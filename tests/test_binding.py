@@ -124,3 +124,22 @@ def test_semantic_targets_are_distributions_that_favour_the_pair():
     targets = binding.semantic_targets(anchors, weight=0.2)
     assert torch.allclose(targets.sum(dim=1), torch.ones(6))
     assert torch.allclose(targets.diagonal(), torch.full((6,), 0.8))
+
+
+def test_alignment_term_pulls_outputs_onto_their_anchors():
+    anchors = torch.nn.functional.normalize(torch.randn(8, 384), dim=1)
+    mean = anchors.mean(dim=0)
+    outputs = torch.nn.functional.normalize(anchors + 0.5 * torch.randn(8, 384), dim=1).requires_grad_()
+    scale = binding.LogitScale()
+
+    def loss(align_weight, vectors):
+        return binding.anchored_loss(lambda x: x, scale, 0.0, align_weight, mean)((vectors, anchors))
+
+    assert torch.isclose(
+        loss(1.0, outputs) - loss(0.0, outputs),
+        (1 - torch.nn.functional.cosine_similarity(outputs - mean, anchors - mean)).mean(),
+    )
+    assert torch.isclose(loss(1.0, anchors) - loss(0.0, anchors), torch.tensor(0.0), atol=1e-6)
+    loss(1.0, outputs).backward()
+    stepped = torch.nn.functional.normalize(outputs - 0.5 * outputs.grad, dim=1)
+    assert ((stepped * anchors).sum(1) > (outputs * anchors).sum(1)).all()

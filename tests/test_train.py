@@ -23,3 +23,18 @@ def test_extra_voices_never_reuse_the_test_or_reserved_voices():
     test_bases = {v.split("+")[0] for v in data.voices("test")} | set(data.splits()["reserved_voices"])
     assert not {v.split("+")[0] for v in train.EXTRA_VOICES} & test_bases
     assert not set(train.EXTRA_VOICES) & set(data.voices())
+
+
+def test_tiny_llava_rebuild_writes_a_loadable_llava_and_its_ablations(tmp_path):
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    assert train.main(["--llava", "--tiny", "--out", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "TRAINING.json").read_text())
+    assert set(record["phases"]) == {"pretrain", "stage1", "stage2"}
+    assert set(record["ablations"]) == set(train.ABLATIONS)
+    assert 0.0 <= record["metrics"]["step3.vqa.exact_match"] <= 1.0
+    assert (
+        type(AutoModelForImageTextToText.from_pretrained(tmp_path / "llava")).__name__
+        == "LlavaForConditionalGeneration"
+    )
+    assert type(AutoProcessor.from_pretrained(tmp_path / "llava")).__name__ == "LlavaProcessor"

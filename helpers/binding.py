@@ -120,6 +120,29 @@ def anchored_loss(
     return loss
 
 
+def train_anchored(
+    tower: torch.nn.Module,
+    anchors: torch.Tensor,
+    batches: Iterator,
+    seconds: float,
+    lr: float,
+    semantic_weight: float,
+    align_weight: float,
+    desc: str,
+) -> Trained:
+    """Train any tower and a fresh temperature with :func:`anchored_loss` for ``seconds`` (on the clock)."""
+    scale = LogitScale()
+    log = train(
+        anchored_loss(tower, scale, semantic_weight, align_weight, anchors.mean(dim=0)),
+        [*tower.parameters(), *scale.parameters()],
+        batches,
+        lr=lr,
+        max_seconds=seconds,
+        desc=desc,
+    )
+    return Trained(tower.eval(), scale, log)
+
+
 def train_image_tower(
     minutes: float,
     batch_size: int = 128,
@@ -134,17 +157,9 @@ def train_image_tower(
     anchors = torch.from_numpy(anchors_for(concepts))
     rgba = load_rgba(concepts)
     torch.manual_seed(seed)
-    tower, scale = ImageTower(ImageTowerConfig(width=width)), LogitScale()
-
-    log = train(
-        anchored_loss(tower, scale, semantic_weight, align_weight, anchors.mean(dim=0)),
-        [*tower.parameters(), *scale.parameters()],
-        image_batches(rgba, anchors, batch_size, seed),
-        lr=lr,
-        max_seconds=minutes * 60,
-        desc="image tower",
-    )
-    return Trained(tower.eval(), scale, log)
+    batches = image_batches(rgba, anchors, batch_size, seed)
+    tower = ImageTower(ImageTowerConfig(width=width))
+    return train_anchored(tower, anchors, batches, minutes * 60, lr, semantic_weight, align_weight, "image tower")
 
 
 @torch.no_grad()
@@ -246,17 +261,10 @@ def train_audio_tower(
     mels = [speech_features(wave) for _, wave in recordings]
     rows = np.array([row_of[concept_id] for concept_id, _ in recordings])
     torch.manual_seed(seed)
-    tower, scale = AudioTower(AudioTowerConfig(width=width)), LogitScale()
-
-    log = train(
-        anchored_loss(tower, scale, semantic_weight, align_weight, anchors.mean(dim=0)),
-        [*tower.parameters(), *scale.parameters()],
-        speech_batches(mels, rows, anchors, batch_size, seed),
-        lr=lr,
-        max_seconds=max(1.0, minutes * 60 - (time.perf_counter() - start)),
-        desc="audio tower",
-    )
-    return Trained(tower.eval(), scale, log)
+    batches = speech_batches(mels, rows, anchors, batch_size, seed)
+    tower = AudioTower(AudioTowerConfig(width=width))
+    seconds = max(1.0, minutes * 60 - (time.perf_counter() - start))
+    return train_anchored(tower, anchors, batches, seconds, lr, semantic_weight, align_weight, "audio tower")
 
 
 @torch.no_grad()

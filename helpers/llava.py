@@ -94,9 +94,9 @@ class GridVisionConfig(PretrainedConfig):
     model_type = "course_grid_vision"
 
     def __init__(self, image_tower: dict | None = None, grid: int = GRID, **kwargs):
-        self.image_tower = ImageTowerConfig(**(image_tower or {})).to_dict()
+        tower = ImageTowerConfig(**(image_tower or {}))
+        self.image_tower = tower.to_dict()
         self.grid = grid
-        tower = ImageTowerConfig(**self.image_tower)
         self.hidden_size = 8 * tower.width + tower.embed_dim
         self.image_size = tower.image_size
         self.patch_size = tower.image_size // grid

@@ -205,6 +205,11 @@ class QA:
     answer: str
 
 
+def with_article(name: str) -> str:
+    """ "apple" -> "an apple", "dog" -> "a dog" (by the first letter, as the names need)."""
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name
+
+
 def listing(names: list[str]) -> str:
     """["a", "b", "c"] -> "a, b and c"."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -212,7 +217,7 @@ def listing(names: list[str]) -> str:
 
 def caption(scene: Scene) -> str:
     """A short caption (LLaVA's stage 1 data): every object and where it is."""
-    return listing([f"a {c.name} at the {POSITIONS[cell]}" for cell, c in scene.objects]) + "."
+    return listing([f"{with_article(c.name)} at the {POSITIONS[cell]}" for cell, c in scene.objects]) + "."
 
 
 def describe(scene: Scene) -> str:
@@ -220,7 +225,7 @@ def describe(scene: Scene) -> str:
     count = len(scene.objects)
     lines = [f"There {'is' if count == 1 else 'are'} {NUMBERS[count]} object{'s' if count > 1 else ''}."]
     for cell, concept in scene.objects:
-        lines.append(f"At the {POSITIONS[cell]} is a {concept.name}, which is {kind_of(concept).name}.")
+        lines.append(f"At the {POSITIONS[cell]} is {with_article(concept.name)}, which is {kind_of(concept).name}.")
     return " ".join(lines)
 
 
@@ -245,6 +250,6 @@ def questions(scene: Scene, vocabulary: list[data.Concept], rng: np.random.Gener
         QA("counting", "How many objects are there?", NUMBERS[len(scene.objects)]),
         QA("position", f"Where is the {concept.name}?", POSITIONS[cell]),
         QA("category", f"What kind of thing is at the {POSITIONS[cell]}?", kind_of(concept).name),
-        QA("yes/no", f"Is there a {asked.name}?", answer),
+        QA("yes/no", f"Is there {with_article(asked.name)}?", answer),
         QA("reasoning", kind.question, listing(members) if members else "none of them"),
     ]

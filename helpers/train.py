@@ -27,7 +27,6 @@ import torch
 from helpers import binding, data, settings, speech_synthesis
 
 CHECKPOINT_DIR = settings.ROOT / "checkpoints" / "step1"
-LLAVA_DIR = settings.ROOT / "checkpoints" / "step3"
 # Step 3's ablations, each trained on one equal budget from the same pretrained decoder.
 ABLATIONS = {
     "llava-1.5 recipe": {},
@@ -137,8 +136,8 @@ def rebuild_llava(args: argparse.Namespace, command: str) -> dict:
 
     if args.tiny:
         args.pretrain_minutes, args.stage1_minutes, args.stage2_minutes, args.ablation_minutes = 0.05, 0.05, 0.05, 0.05
-    threads = settings.set_threads(1)  # tiny transformers ran 3-8x faster on one thread here
-    out = args.out or LLAVA_DIR
+    threads = settings.set_threads(2)  # the 192-wide decoder's stage-2 step: 0.38 s on two threads, 0.66 s on one
+    out = args.out or vi.CHECKPOINT_DIR
     started = time.time()
     source, test = vi.course_data()
     if args.tiny:
@@ -149,13 +148,23 @@ def rebuild_llava(args: argparse.Namespace, command: str) -> dict:
     pretrain = vi.pretrain_decoder(decoder, texts, tokenizer, args.pretrain_minutes)
     image_tower = embeddings.load_towers().image
     budget = vi.Budget(args.stage1_minutes, args.stage2_minutes)
-    model, logs = vi.train_llava(source, tokenizer, decoder, image_tower, budget)
+    probe = test[: vi.PROBE_SCENES]
+    answers: dict[str, list] = {}
+    model, logs = vi.train_llava(
+        source,
+        tokenizer,
+        decoder,
+        image_tower,
+        budget,
+        after_stage=lambda name, trained: answers.update({name: vi.probe_answers(trained, tokenizer, source, probe)}),
+    )
     train_minutes = (time.time() - started) / 60
-    tests = vi.test_set(source, test)
-    metrics = vi.evaluate(model, tokenizer, tests)
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out / "llava")
+    model.half().save_pretrained(out / "llava")  # fp16 on disk, as Step 1's towers
     llava.build_processor(tokenizer).save_pretrained(out / "llava")
+    saved, _ = vi.load_checkpoint(out / "llava")  # measure what the notebooks load
+    tests = vi.test_set(source, test)
+    metrics = vi.evaluate(saved, tokenizer, tests)
 
     ablations = {}
     share = args.stage1_minutes / (args.stage1_minutes + args.stage2_minutes)
@@ -180,7 +189,7 @@ def rebuild_llava(args: argparse.Namespace, command: str) -> dict:
         "vision_tower": "checkpoints/step1/image_tower (frozen)",
         "machine": f"{platform.machine()}, {torch.get_num_threads()} torch thread(s) of {threads} set",
         "train_minutes": round(train_minutes, 1),
-        "parameters": sum(p.numel() for p in model.parameters()),
+        "parameters": sum(p.numel() for p in saved.parameters()),
         "phases": {
             "pretrain": {"minutes": round(pretrain.seconds / 60, 1), "steps": pretrain.steps, "loss": curve(pretrain)},
             **{
@@ -188,6 +197,7 @@ def rebuild_llava(args: argparse.Namespace, command: str) -> dict:
                 for name, log in logs.items()
             },
         },
+        "answers_after": answers,
         "metrics": metrics,
         "ablation_minutes": args.ablation_minutes,
         "ablations": ablations,
@@ -204,10 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--image-minutes", type=float, default=60.0)
     parser.add_argument("--audio-minutes", type=float, default=38.0)
     parser.add_argument("--extra-voices", type=int, default=len(EXTRA_VOICES), help="espeak-ng voices to add")
-    parser.add_argument("--pretrain-minutes", type=float, default=10.0, help="Step 3: the decoder's language prior")
-    parser.add_argument("--stage1-minutes", type=float, default=5.0)
-    parser.add_argument("--stage2-minutes", type=float, default=40.0)
-    parser.add_argument("--ablation-minutes", type=float, default=10.0, help="Step 3: each ablation's budget")
+    parser.add_argument("--pretrain-minutes", type=float, default=5.0, help="Step 3: the decoder's language prior")
+    parser.add_argument("--stage1-minutes", type=float, default=4.0)
+    parser.add_argument("--stage2-minutes", type=float, default=49.0)
+    parser.add_argument("--ablation-minutes", type=float, default=8.0, help="Step 3: each ablation's budget")
     parser.add_argument("--tiny", action="store_true", help="a few seconds per phase, to test the command")
     parser.add_argument("--out", type=Path, default=None, help="default: checkpoints/step1 or checkpoints/step3")
     args = parser.parse_args(argv)

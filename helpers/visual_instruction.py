@@ -16,7 +16,7 @@ asks the same questions of a picture with nothing in it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +26,9 @@ from transformers import LlamaForCausalLM, LlavaForConditionalGeneration, PreTra
 from helpers import data, scenes
 from helpers.contrastive import TrainLog, train
 from helpers.llava import IMAGE_TOKEN
+from helpers.settings import ROOT
+
+CHECKPOINT_DIR = ROOT / "checkpoints" / "step3"  # written by `python -m helpers.train --llava`
 
 BRIEF_PROMPT = "Describe the image briefly."
 DETAIL_PROMPT = "Describe the image in detail."
@@ -37,7 +40,7 @@ def corpus(vocabulary: list[data.Concept], num_scenes: int = 4000, seed: int = 0
     """The decoder's pretraining text: every concept's caption, a sentence on each vocabulary
     concept's kind, and captions and descriptions of random scenes (names in context)."""
     texts = [c.caption() for c in data.load_concepts()]
-    texts += [f"a {c.name} is {scenes.kind_of(c).name}." for c in vocabulary]
+    texts += [f"{scenes.with_article(c.name)} is {scenes.kind_of(c).name}." for c in vocabulary]
     for scene in scenes.sample_scenes(num_scenes, vocabulary, seed):
         texts += [scenes.caption(scene), scenes.describe(scene)]
     return texts
@@ -171,16 +174,23 @@ def text_batches(
 
 # ---------------------------------------------------------------- training
 def pretrain_decoder(
-    decoder: LlamaForCausalLM, texts: list[str], tokenizer: PreTrainedTokenizerFast, minutes: float, lr: float = 2e-3
+    decoder: LlamaForCausalLM,
+    texts: list[str],
+    tokenizer: PreTrainedTokenizerFast,
+    minutes: float | None = None,
+    lr: float = 2e-3,
+    steps: int | None = None,
 ) -> TrainLog:
-    """The language prior: ``decoder`` as a causal LM on ``texts`` for ``minutes``."""
+    """The language prior: ``decoder`` as a causal LM on ``texts`` for ``minutes`` (the
+    course checkpoint's clock) or ``steps`` (a live run that gives the same numbers anywhere)."""
     decoder.train()
     log = train(
         lambda batch: decoder(**batch).loss,
         decoder.parameters(),
         text_batches(texts, tokenizer, 64, seed=0),
+        num_steps=steps,
         lr=lr,
-        max_seconds=minutes * 60,
+        max_seconds=minutes * 60 if minutes is not None else None,
         desc="decoder",
     )
     decoder.eval()
@@ -192,14 +202,16 @@ def train_stage(
     source: SceneData,
     tokenizer: PreTrainedTokenizerFast,
     stage: int,
-    minutes: float,
+    minutes: float | None = None,
     train_decoder: bool = True,
     lr: float = 1e-3,
     batch_size: int = 32,
     seed: int = 0,
+    steps: int | None = None,
 ) -> TrainLog:
     """LLaVA's stage 1 (captions; projector only) or stage 2 (instructions; projector and,
-    if ``train_decoder``, the decoder). The vision tower stays frozen in both."""
+    if ``train_decoder``, the decoder), for ``minutes`` or ``steps``. The vision tower stays
+    frozen in both."""
     if stage not in (1, 2):
         raise ValueError(f"stage must be 1 or 2, got {stage}")
     model.requires_grad_(False)
@@ -213,8 +225,9 @@ def train_stage(
         lambda batch: model(**batch).loss,
         model.parameters(),
         batches(source, tokenizer, batch_size, stage, seed, model.config.image_seq_length),
+        num_steps=steps,
         lr=lr,
-        max_seconds=minutes * 60,
+        max_seconds=minutes * 60 if minutes is not None else None,
         desc=f"stage {stage}",
     )
     model.eval()
@@ -335,10 +348,12 @@ def train_llava(
     budget: Budget,
     projector: str = "mlp",
     train_decoder: bool = True,
+    after_stage: Callable[[str, LlavaForConditionalGeneration], None] | None = None,
 ) -> tuple[LlavaForConditionalGeneration, dict[str, TrainLog]]:
     """LLaVA's two stages from a pretrained ``decoder`` (copied, not changed) and Step 1's image tower.
 
-    A stage with 0 minutes is skipped (the "without stage 1" ablation).
+    A stage with 0 minutes is skipped (the "without stage 1" ablation); ``after_stage(name,
+    model)`` is called after each stage that ran (to record its answers, say).
     """
     import copy
 
@@ -346,8 +361,58 @@ def train_llava(
 
     model = llava.build_llava(llava.vision_tower_from(image_tower), copy.deepcopy(decoder), tokenizer, projector)
     logs = {}
-    if budget.stage1 > 0:
-        logs["stage1"] = train_stage(model, source, tokenizer, 1, budget.stage1)
-    if budget.stage2 > 0:
-        logs["stage2"] = train_stage(model, source, tokenizer, 2, budget.stage2, train_decoder=train_decoder)
+    for name, stage, minutes in (("stage1", 1, budget.stage1), ("stage2", 2, budget.stage2)):
+        if minutes > 0:
+            logs[name] = train_stage(model, source, tokenizer, stage, minutes, train_decoder=train_decoder)
+            if after_stage is not None:
+                after_stage(name, model)
     return model, logs
+
+
+PROBE_SCENES = 4  # the first test scenes, asked PROBE_QUESTIONS after each stage
+PROBE_QUESTIONS = [
+    "What is at the top left?",
+    "How many objects are there?",
+    "What kind of thing is at the top left?",
+    "Which of these is an animal?",
+    "Is there a dog?",
+]
+
+
+def probe_answers(
+    model: LlavaForConditionalGeneration,
+    tokenizer: PreTrainedTokenizerFast,
+    source: SceneData,
+    probe: list[scenes.Scene],
+    questions: list[str] = PROBE_QUESTIONS,
+) -> list[dict[str, str]]:
+    """One row per probe scene: its caption and the model's answer to each question, to follow
+    what a model says about the same held-out pictures as it trains."""
+    pixels = scenes.render(probe, source.pictures, seed=99)
+    answers = answer(model, tokenizer, pixels.repeat_interleave(len(questions), 0), questions * len(probe))
+    return [
+        {
+            "scene": scenes.caption(scene),
+            **dict(zip(questions, answers[i * len(questions) : (i + 1) * len(questions)], strict=True)),
+        }
+        for i, scene in enumerate(probe)
+    ]
+
+
+def load_checkpoint(folder=None) -> tuple[LlavaForConditionalGeneration, object]:
+    """The course LLaVA and its processor, loaded as any LLaVA is (``AutoModelForImageTextToText``,
+    ``AutoProcessor``) from ``folder`` (default: the committed checkpoint's ``llava/``)."""
+    from pathlib import Path
+
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    import helpers.llava  # noqa: F401  (registers the grid vision tower with AutoModel)
+
+    folder = Path(folder) if folder is not None else CHECKPOINT_DIR / "llava"
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(
+            f"{folder} holds no LLaVA: restore the committed checkpoint with `git checkout -- checkpoints/` "
+            "or rebuild it with `python -m helpers.train --llava`"
+        )
+    model = AutoModelForImageTextToText.from_pretrained(folder, dtype=torch.float32).eval()
+    return model, AutoProcessor.from_pretrained(folder)

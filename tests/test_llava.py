@@ -100,3 +100,31 @@ def test_bad_input_is_refused_clearly(setup):
     with pytest.raises(ValueError, match="[Ii]mage features and image tokens do not match"):
         model(**no_image, pixel_values=pixels)
     assert np.isfinite(model(**no_image).logits.detach().numpy()).all()  # text alone is fine: a text prompt
+
+
+def test_probe_answers_give_one_row_per_scene_and_question(setup):
+    source, test, tokenizer, model = setup
+    rows = vi.probe_answers(
+        model, tokenizer, source, test[:2], questions=["How many objects are there?", "Is there a dog?"]
+    )
+    assert [row["scene"] for row in rows] == [scenes.caption(s) for s in test[:2]]
+    assert all(set(row) == {"scene", "How many objects are there?", "Is there a dog?"} for row in rows)
+
+
+def test_a_missing_checkpoint_says_how_to_get_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m helpers.train --llava"):
+        vi.load_checkpoint(tmp_path)
+
+
+def test_pictures_of_another_mode_or_size_are_converted_by_the_processor_or_refused(setup):
+    source, test, tokenizer, model = setup
+    processor = llava.build_processor(tokenizer)
+    prompt = processor.apply_chat_template(
+        [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "How many objects are there?"}]}],
+        add_generation_prompt=True,
+    )
+    for picture in (Image.new("L", (64, 64), 128), Image.new("RGBA", (64, 64)), Image.new("RGB", (200, 120))):
+        inputs = processor(images=[picture], text=[prompt], return_tensors="pt")
+        assert inputs["pixel_values"].shape == (1, 3, 64, 64)  # converted to RGB, resized and cropped as CLIP's
+    with pytest.raises(ValueError, match=r"shape \(batch, 3, 64, 64\)"):
+        vi.answer(model, tokenizer, torch.zeros(1, 1, 64, 64), ["How many objects are there?"])

@@ -65,3 +65,9 @@ def test_questions_have_the_scene_graphs_answers(vocabulary):
         )
         assert all(name in scenes.describe(scene) for name in scenes.description_keywords(scene))
         assert all(c.name in scenes.caption(scene) for c in scene.concepts)
+
+
+def test_names_take_the_right_article():
+    assert scenes.with_article("apple") == "an apple"
+    assert scenes.with_article("dog") == "a dog"
+    assert scenes.with_article("Owl") == "an Owl"

@@ -3,8 +3,10 @@
 import json
 
 import numpy as np
+import torch
 
 from helpers import data, embeddings, train
+from helpers import visual_instruction as vi
 
 
 def test_tiny_rebuild_writes_loadable_towers_and_a_record(tmp_path):
@@ -32,7 +34,11 @@ def test_tiny_llava_rebuild_writes_a_loadable_llava_and_its_ablations(tmp_path):
     record = json.loads((tmp_path / "TRAINING.json").read_text())
     assert set(record["phases"]) == {"pretrain", "stage1", "stage2"}
     assert set(record["ablations"]) == set(train.ABLATIONS)
+    assert set(record["answers_after"]) == {"stage1", "stage2"}
+    assert all(set(row) == {"scene", *vi.PROBE_QUESTIONS} for row in record["answers_after"]["stage2"])
     assert 0.0 <= record["metrics"]["step3.vqa.exact_match"] <= 1.0
+    model, processor = vi.load_checkpoint(tmp_path / "llava")
+    assert next(model.parameters()).dtype == torch.float32  # stored in fp16, loaded for CPU inference
     assert (
         type(AutoModelForImageTextToText.from_pretrained(tmp_path / "llava")).__name__
         == "LlavaForConditionalGeneration"

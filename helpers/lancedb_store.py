@@ -6,11 +6,6 @@ Upserts are ``merge_insert`` on ``id``; filters become SQL ``WHERE`` clauses app
 before the vector search (``prefilter``); scores are cosine similarities. Without an
 index, search is exact (a flat scan); :meth:`LanceCollection.build_index` adds an ANN
 index (notebook 2.2).
-
-Tables are written in Lance's first file format (``"legacy"``, still read and written by
-every LanceDB): a flat scan of 10 k 384-d vectors took 12.6 ms in it against 20.1 ms in the
-default 2.x format (same run, :mod:`helpers.scale`), and the course's searches are mostly
-flat scans. The 2.x format compresses other columns better; nothing here needs that.
 """
 
 from __future__ import annotations
@@ -24,8 +19,6 @@ import numpy as np
 
 from helpers.vector_store import Collection, Hit, Range, Schema, VectorStore, VectorStoreError, object_id
 
-# LanceDB's storage option that picks the file format of new tables (see the module docstring).
-STORAGE_OPTIONS = {"new_table_data_storage_version": "legacy"}
 _ARROW_TYPES = {"text": "string", "int": "int64", "float": "float64", "bool": "bool"}
 
 
@@ -133,7 +126,7 @@ class LanceStore(VectorStore):
             raise VectorStoreError(
                 f"the vector store folder {self.path} is not writable; set COURSE_STORE_PATH to a folder you can write"
             )
-        self.db = lancedb.connect(str(self.path), storage_options=STORAGE_OPTIONS)
+        self.db = lancedb.connect(str(self.path))
 
     def _schema_of(self, table) -> Schema:
         stored = json.loads(table.schema.metadata[b"course_schema"])

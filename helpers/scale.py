@@ -24,8 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.lancedb_store import STORAGE_OPTIONS
-
 DIM = 384
 # LanceDB ANN settings the notebook sweeps (nprobes, ef), and the one the course reports.
 LANCE_SETTINGS = [(1, 10), (1, 20), (2, 40), (4, 80)]
@@ -81,17 +79,16 @@ def folder_mb(path: Path) -> float:
 
 
 class LanceBench:
-    """A LanceDB table of ``vectors`` (columns ``id`` and ``vector``) in a fresh folder, in the
-    course store's file format unless ``storage_options`` say otherwise."""
+    """A LanceDB table of ``vectors`` (columns ``id`` and ``vector``) in a fresh folder."""
 
-    def __init__(self, vectors: np.ndarray, folder: Path, storage_options: dict[str, str] = STORAGE_OPTIONS):
+    def __init__(self, vectors: np.ndarray, folder: Path):
         import lancedb
         import pyarrow as pa
 
         shutil.rmtree(folder, ignore_errors=True)
         self.folder = Path(folder)
         start = time.perf_counter()
-        self.table = lancedb.connect(str(folder), storage_options=storage_options).create_table(
+        self.table = lancedb.connect(str(folder)).create_table(
             "vectors",
             data=pa.table(
                 {
@@ -173,10 +170,9 @@ class FaissHNSW:
 def benchmark(folder: Path, sizes=(10_000, 100_000, 1_000_000), seed: int = 0) -> dict[str, float]:
     """``step2.*`` figures of the embedded store at each size (about 5 minutes with 1 M).
 
-    At 10 k: LanceDB's flat p50 latency (in the store's file format, and in LanceDB's default
-    one for comparison) and the speed-up of 1,000 batched queries over one-by-one; at every
-    size: the ANN index's build time, recall@10 and p50 latency at :data:`ANN_SETTING`; at
-    sizes above 10 k, the flat p50 too (over 20 queries).
+    At 10 k: LanceDB's flat p50 latency and the speed-up of 1,000 batched queries over
+    one-by-one; at every size: the ANN index's build time, recall@10 and p50 latency at
+    :data:`ANN_SETTING`; at sizes above 10 k, the flat p50 too (over 20 queries).
     """
     from helpers import binding, data
 
@@ -191,9 +187,6 @@ def benchmark(folder: Path, sizes=(10_000, 100_000, 1_000_000), seed: int = 0) -
         lance = LanceBench(vectors, Path(folder) / f"lance-{n}")
         out[f"step2.embedded.p50_ms_{name}"] = round(p50_ms(lance.search, queries[: 100 if n <= 10_000 else 20]), 2)
         if n == 10_000:
-            default_format = LanceBench(vectors, Path(folder) / "lance-default-format", storage_options={})
-            out["step2.embedded.p50_ms_10k_default_format"] = round(p50_ms(default_format.search, queries[:100]), 2)
-            default_format.drop()
             many = generated_vectors(1000, base, seed=seed + 2)
             start = time.perf_counter()
             for query in many:

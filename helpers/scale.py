@@ -79,16 +79,17 @@ def folder_mb(path: Path) -> float:
 
 
 class LanceBench:
-    """A LanceDB table of ``vectors`` (columns ``id`` and ``vector``) in a fresh folder."""
+    """A LanceDB table of ``vectors`` (columns ``id`` and ``vector``) in a fresh folder
+    (``storage_options`` as LanceDB takes them, e.g. the table's file format)."""
 
-    def __init__(self, vectors: np.ndarray, folder: Path):
+    def __init__(self, vectors: np.ndarray, folder: Path, storage_options: dict[str, str] | None = None):
         import lancedb
         import pyarrow as pa
 
         shutil.rmtree(folder, ignore_errors=True)
         self.folder = Path(folder)
         start = time.perf_counter()
-        self.table = lancedb.connect(str(folder)).create_table(
+        self.table = lancedb.connect(str(folder), storage_options=storage_options or {}).create_table(
             "vectors",
             data=pa.table(
                 {

@@ -136,7 +136,7 @@ def rebuild_llava(args: argparse.Namespace, command: str) -> dict:
 
     if args.tiny:
         args.pretrain_minutes, args.stage1_minutes, args.stage2_minutes, args.ablation_minutes = 0.05, 0.05, 0.05, 0.05
-    threads = settings.set_threads(2)  # the 192-wide decoder's stage-2 step: 0.38 s on two threads, 0.66 s on one
+    threads = settings.set_threads(2)  # the 192-wide decoder's stage-2 step: 0.38 s on two threads, 0.65 s on one
     out = args.out or vi.CHECKPOINT_DIR
     started = time.time()
     source, test = vi.course_data()

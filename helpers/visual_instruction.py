@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -399,11 +400,9 @@ def probe_answers(
     ]
 
 
-def load_checkpoint(folder=None) -> tuple[LlavaForConditionalGeneration, object]:
+def load_checkpoint(folder: str | Path | None = None) -> tuple[LlavaForConditionalGeneration, object]:
     """The course LLaVA and its processor, loaded as any LLaVA is (``AutoModelForImageTextToText``,
     ``AutoProcessor``) from ``folder`` (default: the committed checkpoint's ``llava/``)."""
-    from pathlib import Path
-
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     import helpers.llava  # noqa: F401  (registers the grid vision tower with AutoModel)

@@ -31,15 +31,20 @@ def test_exact_top_k_is_the_brute_force_ranking(setup):
 
 
 @pytest.mark.parametrize(
-    "storage_options", [{}, {"new_table_data_storage_version": "legacy"}], ids=["default format", "legacy format"]
+    ("storage_options", "fragments"),
+    [({}, 1), ({}, 3), ({"new_table_data_storage_version": "legacy"}, 2)],
+    ids=["default format, 1 fragment", "default format, 3 fragments", "legacy format, 2 fragments"],
 )
-def test_lancedb_flat_search_is_exact_and_batches_agree(setup, tmp_path, storage_options):
+def test_lancedb_flat_search_is_exact_and_batches_agree(setup, tmp_path, storage_options, fragments):
     vectors, queries = setup
-    lance = scale.LanceBench(vectors, tmp_path / "t", storage_options=storage_options)
+    lance = scale.LanceBench(vectors, tmp_path / "t", storage_options=storage_options, fragments=fragments)
+    assert lance.table.stats()["fragment_stats"]["num_fragments"] == fragments
+    assert lance.table.count_rows() == len(vectors)
     truth = scale.exact_top_k(queries, vectors)
     found = np.stack([lance.search(q) for q in queries])
     assert scale.recall_at_k(found, truth) == 1.0
-    assert scale.recall_at_k(lance.search_batch(queries), truth) == 1.0
+    for workers in (1, 3):
+        assert scale.recall_at_k(lance.search_batch(queries, workers=workers), truth) == 1.0
     assert lance.disk_mb > vectors.nbytes / 1e6 * 0.9
     lance.drop()
     assert not (tmp_path / "t").exists()

@@ -1,0 +1,183 @@
+"""helpers.weaviate_store without a server: what it asks the installed weaviate-client to send.
+
+The contract suite (test_vector_store.py) runs against a real server when WEAVIATE_URL is
+set. These tests run always: a stand-in client records every call, checks it against the
+signature of the real client method it stands for, and the collection schema and filters
+are serialised by the client's own code into the JSON and protobuf a server would receive.
+"""
+
+import inspect
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import weaviate
+from weaviate.collections.aggregate import _AggregateCollection
+from weaviate.collections.batch.collection import _BatchCollection, _BatchCollectionWrapper
+from weaviate.collections.classes.config import _CollectionConfigCreate
+from weaviate.collections.collections import _Collections
+from weaviate.collections.filters import _FilterToGRPC
+from weaviate.collections.query import _QueryCollection
+
+from helpers import vector_store
+from helpers.vector_store import Range, Schema, VectorStoreError, object_id
+from helpers.weaviate_store import where_to_filter
+
+SCHEMA = Schema(
+    properties={"source": "text", "modality": "text", "seconds": "float", "rank": "int"}, vectors={"semantic": 4}
+)
+
+
+class Recorder:
+    """Records calls as (name, arguments), each bound to the real client method's signature."""
+
+    def __init__(self):
+        self.calls = []
+
+    def method(self, real, answer=None):
+        signature = inspect.signature(real)
+
+        def call(*args, **kwargs):
+            bound = signature.bind(None, *args, **kwargs).arguments  # TypeError if the client has no such parameter
+            bound.pop(next(iter(signature.parameters)))
+            self.calls.append((real.__name__, bound))
+            return answer(**bound) if callable(answer) else answer
+
+        return call
+
+    def named(self, name):
+        return [arguments for called, arguments in self.calls if called == name]
+
+
+@pytest.fixture
+def client(monkeypatch):
+    """A stand-in for ``weaviate.connect_to_custom``'s client, with one collection's handle."""
+    calls = Recorder()
+    created = {}
+
+    def create(name, **config):
+        created[name] = config["description"]
+        calls.calls[-1][1]["json"] = _CollectionConfigCreate(name=name, **config)._to_dict()  # as the client sends it
+        return handle
+
+    @contextmanager
+    def fixed_size(**_):
+        yield SimpleNamespace(add_object=calls.method(_BatchCollection.add_object))
+
+    hit = SimpleNamespace(uuid=object_id("a"), metadata=SimpleNamespace(distance=0.25), properties={"source": "a"})
+    handle = SimpleNamespace(
+        batch=SimpleNamespace(
+            fixed_size=calls.method(_BatchCollectionWrapper.fixed_size, fixed_size), failed_objects=[]
+        ),
+        query=SimpleNamespace(
+            near_vector=calls.method(_QueryCollection.near_vector, SimpleNamespace(objects=[hit])),
+            fetch_object_by_id=calls.method(_QueryCollection.fetch_object_by_id),
+        ),
+        aggregate=SimpleNamespace(over_all=calls.method(_AggregateCollection.over_all, SimpleNamespace(total_count=7))),
+        config=SimpleNamespace(get=lambda: SimpleNamespace(description=created.get("Corpus"))),
+    )
+    fake = SimpleNamespace(
+        calls=calls,
+        handle=handle,
+        collections=SimpleNamespace(
+            create=calls.method(_Collections.create, create),
+            exists=lambda name: name in created,
+            get=lambda name: handle,
+            delete=calls.method(_Collections.delete),
+            list_all=lambda simple: dict.fromkeys(created),
+        ),
+        close=lambda: None,
+    )
+    connect_signature = inspect.signature(weaviate.connect_to_custom)
+
+    def connect(**kwargs):
+        calls.calls.append(("connect_to_custom", connect_signature.bind(**kwargs).arguments))
+        return fake
+
+    monkeypatch.setattr(weaviate, "connect_to_custom", connect)
+    return fake
+
+
+def test_connecting_uses_the_http_and_grpc_ports_with_a_short_timeout(client):
+    vector_store.open_store("weaviate", url="http://localhost:8080").close()
+    vector_store.open_store("weaviate", url="https://cluster.example.org").close()
+    local, cloud = client.calls.named("connect_to_custom")
+    assert (local["http_host"], local["http_port"], local["grpc_port"], local["http_secure"]) == (
+        "localhost",
+        8080,
+        50051,
+        False,
+    )
+    assert (cloud["http_port"], cloud["grpc_port"], cloud["grpc_secure"]) == (443, 443, True)
+    assert local["additional_config"].timeout.init <= 5  # an unreachable server is reported within 5 s
+
+
+def test_a_collection_is_created_with_typed_properties_and_self_provided_named_vectors(client):
+    store = vector_store.open_store("weaviate", url="http://localhost:8080")
+    collection = store.create_collection("corpus", SCHEMA)
+    sent = client.calls.named("create")[0]["json"]
+    assert sent["class"] == "Corpus" == collection.name
+    assert {p["name"]: (p["dataType"], p.get("tokenization")) for p in sent["properties"]} == {
+        "source": (["text"], "field"),  # whole-value matching: {"group": "Food & Drink"} is equality
+        "modality": (["text"], "field"),
+        "seconds": (["number"], None),
+        "rank": (["int"], None),
+    }
+    assert sent["vectorConfig"] == {
+        "semantic": {"vectorizer": {"none": {}}, "vectorIndexType": "hnsw", "vectorIndexConfig": {"distance": "cosine"}}
+    }
+    assert store.get_collection("corpus").schema == SCHEMA  # the dimensions ride in the description
+
+
+def test_upsert_sends_uuid5_ids_plain_properties_and_named_vectors(client):
+    collection = vector_store.open_store("weaviate", url="http://localhost:8080").create_collection("corpus", SCHEMA)
+    vectors = np.arange(8, dtype=np.float32).reshape(2, 4)
+    objects = [
+        {"source": "a", "modality": "image", "seconds": np.float32(1.5), "rank": np.int64(3)},
+        {"source": "b", "modality": "text", "seconds": 0.0, "rank": 4},
+    ]
+    collection.upsert(objects, {"semantic": vectors})
+    first, second = client.calls.named("add_object")
+    assert first["uuid"] == object_id("a") and second["uuid"] == object_id("b")
+    assert first["vector"] == {"semantic": [0.0, 1.0, 2.0, 3.0]}
+    assert first["properties"] == {"source": "a", "modality": "image", "seconds": 1.5, "rank": 3}
+    assert type(first["properties"]["rank"]) is int and type(first["properties"]["seconds"]) is float
+    client.handle.batch.failed_objects = [SimpleNamespace(message="vector lengths don't match")]
+    with pytest.raises(VectorStoreError, match="rejected 1 object.*vector lengths"):
+        collection.upsert(objects, {"semantic": vectors})
+
+
+def test_search_is_near_vector_on_the_named_vector_with_the_filter(client):
+    collection = vector_store.open_store("weaviate", url="http://localhost:8080").create_collection("corpus", SCHEMA)
+    hits = collection.search(np.ones(4), "semantic", limit=3, where={"modality": "image"})
+    sent = client.calls.named("near_vector")[0]
+    assert (sent["target_vector"], sent["limit"], sent["near_vector"]) == ("semantic", 3, [1.0] * 4)
+    assert sent["return_metadata"].distance
+    assert _FilterToGRPC.convert(sent["filters"]) == _FilterToGRPC.convert(where_to_filter({"modality": ["image"]}))
+    assert hits[0].score == pytest.approx(0.75)  # cosine similarity = 1 - Weaviate's cosine distance
+    assert collection.count({"rank": Range(low=2)}) == 7
+    assert client.calls.named("over_all")[0]["filters"] is not None
+    assert collection.fetch(["a"]) == []  # the stand-in finds nothing
+    assert client.calls.named("fetch_object_by_id")[0]["uuid"] == object_id("a")
+
+
+def test_filters_become_weaviate_equality_or_and_range_conditions():
+    def grpc(where):
+        return _FilterToGRPC.convert(where_to_filter(where))
+
+    assert where_to_filter({}) is None
+    equal = grpc({"modality": ["image"]})
+    assert (equal.target.property, equal.value_text, equal.operator) == ("modality", "image", equal.OPERATOR_EQUAL)
+    either = grpc({"modality": ["image", "video"]})
+    assert either.operator == either.OPERATOR_OR
+    assert sorted(f.value_text for f in either.filters) == ["image", "video"]
+    between = grpc({"seconds": Range(low=1.5, high=3.0)})
+    assert between.operator == between.OPERATOR_AND
+    assert [(f.operator, f.value_number) for f in between.filters] == [
+        (between.OPERATOR_GREATER_THAN_EQUAL, 1.5),
+        (between.OPERATOR_LESS_THAN_EQUAL, 3.0),
+    ]
+    both = grpc({"modality": ["image"], "rank": Range(high=4)})
+    assert both.operator == both.OPERATOR_AND and len(both.filters) == 2
+    assert both.filters[1].value_int == 4

@@ -102,13 +102,14 @@ class LanceCollection(Collection):
         found.sort(key=lambda row: order[object_id(row["source"])])
         return [{k: row[k] for k in self.schema.properties} for row in found]
 
-    def build_index(self, using: str, index_type: str = "IVF_HNSW_SQ", **options) -> None:
-        """Build an approximate-nearest-neighbour index on one named vector (cosine)."""
+    def build_index(self, using: str, **options) -> None:
+        """Build an ``IVF_HNSW_SQ`` index on one named vector (cosine); ``options`` go to
+        ``lancedb.index.IvfHnswSq`` (``num_partitions``, ``m``, ``ef_construction``)."""
+        from lancedb.index import IvfHnswSq
+
         if using not in self.schema.vectors:
             raise VectorStoreError(f"unknown named vector {using!r}; {self.name} has {sorted(self.schema.vectors)}")
-        self.table.create_index(
-            metric="cosine", vector_column_name=_vector_column(using), index_type=index_type, **options
-        )
+        self.table.create_index(_vector_column(using), config=IvfHnswSq(distance_type="cosine", **options))
 
 
 class LanceStore(VectorStore):

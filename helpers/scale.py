@@ -121,15 +121,13 @@ class LanceBench:
 
     def build_index(self, num_partitions: int | None = None, m: int = 20, ef_construction: int = 150) -> None:
         """An ``IVF_HNSW_SQ`` index on cosine distance; records how long it took."""
+        from lancedb.index import IvfHnswSq
+
         start = time.perf_counter()
         partitions = num_partitions or max(1, self.table.count_rows() // 20_000)
         self.table.create_index(
-            metric="cosine",
-            vector_column_name="vector",
-            index_type="IVF_HNSW_SQ",
-            num_partitions=partitions,
-            m=m,
-            ef_construction=ef_construction,
+            "vector",
+            config=IvfHnswSq(distance_type="cosine", num_partitions=partitions, m=m, ef_construction=ef_construction),
         )
         self.index_seconds = time.perf_counter() - start
 

@@ -171,3 +171,15 @@ def test_schemas_and_backends_are_checked():
         Schema(properties={"source": "text", "when": "date"}, vectors={"v": 3})
     with pytest.raises(VectorStoreError, match="unknown vector store backend"):
         vector_store.open_store("faiss")
+
+
+def test_an_ann_index_on_a_named_vector_keeps_finding_the_nearest(tmp_path):
+    objects, vectors = make_objects(300)
+    collection = vector_store.open_store("lancedb", path=tmp_path / "indexed").create_collection("Indexed", SCHEMA)
+    collection.upsert(objects, vectors)
+    with pytest.raises(VectorStoreError, match="unknown named vector 'sound'"):
+        collection.build_index("sound")
+    collection.build_index("semantic", num_partitions=2)
+    assert collection.table.list_indices()[0].columns == ["vector_semantic"]
+    hit = collection.search(vectors["semantic"][42], "semantic", limit=1, where={"modality": "video"})[0]
+    assert hit.properties["source"] == "item-42" and hit.score == pytest.approx(1.0, abs=0.02)

@@ -84,8 +84,8 @@ class LanceBench:
     """A LanceDB table of ``vectors`` (columns ``id`` and ``vector``) in a fresh folder.
 
     The rows are written as ``fragments`` files (default: one per CPU core), because
-    LanceDB's flat scan reads each fragment on its own thread: one fragment of 10 k
-    vectors takes 16 ms a query on two cores, two take 12 ms. ``storage_options`` go to
+    LanceDB's flat scan reads each fragment on its own thread: on two cores, 10 k vectors
+    take about 17 ms a query in one fragment and 13 ms in two. ``storage_options`` go to
     ``lancedb.connect`` (e.g. the table's file format).
     """
 

@@ -1,4 +1,4 @@
-"""helpers.embeddings: the frozen MiniLM text side and the concept anchors."""
+"""helpers.embeddings: the frozen MiniLM text side, the concept anchors, and speech features in workers."""
 
 import numpy as np
 import pytest
@@ -25,3 +25,11 @@ def test_concept_anchors_are_unit_vectors_one_per_concept():
     anchors = embeddings.concept_anchors(concepts)
     assert anchors.shape == (3, 384)
     assert anchors[0] @ anchors[1] > anchors[0] @ anchors[2]
+
+
+def test_many_clips_are_prepared_in_spawned_workers_with_the_serial_result():
+    clips = data.load_speech(voice_split="test")[:240]  # over 200: two worker processes
+    pooled = embeddings.speech_features_of(clips, processes=2)
+    serial = embeddings.speech_features_of(clips, processes=1)
+    assert len(pooled) == 240
+    assert all(np.array_equal(a, b) for a, b in zip(pooled, serial, strict=True))

@@ -107,8 +107,7 @@ class LanceCollection(Collection):
         ``lancedb.index.IvfHnswSq`` (``num_partitions``, ``m``, ``ef_construction``)."""
         from lancedb.index import IvfHnswSq
 
-        if using not in self.schema.vectors:
-            raise VectorStoreError(f"unknown named vector {using!r}; {self.name} has {sorted(self.schema.vectors)}")
+        self.check_using(using)
         self.table.create_index(_vector_column(using), config=IvfHnswSq(distance_type="cosine", **options))
 
 

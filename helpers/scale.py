@@ -76,6 +76,11 @@ def p50_ms(search: Callable[[np.ndarray], object], queries: np.ndarray) -> float
     return float(np.median(times) * 1000)
 
 
+def one_per_core(count: int | None, at_most: int) -> int:
+    """``count``, or by default one per CPU core; at least 1 and at most ``at_most``."""
+    return max(1, min(count or os.cpu_count() or 1, at_most))
+
+
 def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 1e6
 
@@ -101,7 +106,7 @@ class LanceBench:
 
         shutil.rmtree(folder, ignore_errors=True)
         self.folder = Path(folder)
-        self.fragments = max(1, min(fragments or os.cpu_count() or 1, len(vectors)))
+        self.fragments = one_per_core(fragments, len(vectors))
         parts = np.array_split(np.arange(len(vectors)), self.fragments)
         start = time.perf_counter()
         db = lancedb.connect(str(folder), storage_options=storage_options or {})
@@ -133,7 +138,7 @@ class LanceBench:
 
     def search(self, query: np.ndarray, k: int = 10, nprobes: int | None = None, ef: int | None = None) -> np.ndarray:
         """The ids of one query's top k (flat scan without an index; ANN with one)."""
-        builder = self.table.search(query).distance_type("cosine").select(["id", "_distance"]).limit(k)
+        builder = self._query(query, k)
         if nprobes:
             builder = builder.nprobes(nprobes)
         if ef:
@@ -147,20 +152,22 @@ class LanceBench:
         goes, on one thread; ``workers`` calls (default: one per CPU core) split the
         queries between the cores.
         """
-        chunks = np.array_split(queries, max(1, min(workers or os.cpu_count() or 1, len(queries))))
+        chunks = np.array_split(queries, one_per_core(workers, len(queries)))
         with ThreadPoolExecutor(len(chunks)) as pool:
             return np.concatenate(list(pool.map(partial(self._search_together, k=k), chunks)))
 
     def _search_together(self, queries: np.ndarray, k: int) -> np.ndarray:
-        result = (
-            self.table.search(list(queries)).distance_type("cosine").select(["id", "_distance"]).limit(k).to_arrow()
-        )
+        result = self._query(list(queries), k).to_arrow()
         out = np.full((len(queries), k), -1, dtype=np.int64)
         query_index, ids = result["query_index"].to_numpy(), result["id"].to_numpy()
         for q in range(len(queries)):
             found = ids[query_index == q]
             out[q, : len(found)] = found
         return out
+
+    def _query(self, query, k: int):
+        """LanceDB's query builder for one vector or a list of them: cosine, ids, top k."""
+        return self.table.search(query).distance_type("cosine").select(["id", "_distance"]).limit(k)
 
     @property
     def disk_mb(self) -> float:

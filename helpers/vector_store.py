@@ -143,17 +143,21 @@ class Collection(ABC):
 
     def search(self, vector: np.ndarray, using: str, limit: int = 10, where: Mapping | None = None) -> list[Hit]:
         """The ``limit`` objects whose ``using`` vector is most cosine-similar to ``vector``."""
-        if using not in self.schema.vectors:
-            raise VectorStoreError(f"unknown named vector {using!r}; {self.name} has {sorted(self.schema.vectors)}")
+        dimension = self.check_using(using)
         query = np.asarray(vector, dtype=np.float32)
-        if query.shape != (self.schema.vectors[using],):
+        if query.shape != (dimension,):
             raise VectorStoreError(
-                f"query vector has shape {query.shape}; {self.name}.{using} holds vectors of dimension "
-                f"{self.schema.vectors[using]}"
+                f"query vector has shape {query.shape}; {self.name}.{using} holds vectors of dimension {dimension}"
             )
         if limit < 1:
             raise VectorStoreError(f"limit must be at least 1, got {limit}")
         return self._search(query, using, limit, self.check_where(where))
+
+    def check_using(self, using: str) -> int:
+        """The dimension of the named vector ``using`` (an error names the ones there are)."""
+        if using not in self.schema.vectors:
+            raise VectorStoreError(f"unknown named vector {using!r}; {self.name} has {sorted(self.schema.vectors)}")
+        return self.schema.vectors[using]
 
     def check_where(self, where: Mapping | None) -> dict:
         """The filter, checked against the schema (unknown properties, wrong value types)."""

@@ -405,8 +405,6 @@ def load_checkpoint(folder: str | Path | None = None) -> tuple[LlavaForCondition
     ``AutoProcessor``) from ``folder`` (default: the committed checkpoint's ``llava/``)."""
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    import helpers.llava  # noqa: F401  (registers the grid vision tower with AutoModel)
-
     folder = Path(folder) if folder is not None else CHECKPOINT_DIR / "llava"
     if not (folder / "config.json").is_file():
         raise FileNotFoundError(

@@ -1,12 +1,37 @@
 """Shared code for the Multimodal Search and RAG course.
 
-One module per concept:
+Shared modules (used by two steps or more) sit at the top; what only one step uses sits
+in that step's package. A step package never imports another step package, and a shared
+module never imports a step package (``tests/test_layout.py`` checks both, and that there
+is no import cycle).
 
-- ``helpers.settings``  paths from the repository root, profile, seeds, threads, device
-- ``helpers.data``      the data set: records, splits, readers, manifest check
-- ``helpers.audio``     waveforms to log-mel spectrograms
-- ``helpers.plotting``  image grids, spectrograms, video strips, inline players
-- ``helpers.bench``     the course benchmark and the headless course run
+Shared:
+
+- ``helpers.settings``        paths from the repository root, profile, seeds, threads, device
+- ``helpers.data``            the data set: records, splits, readers, manifest check (``--check``)
+- ``helpers.audio``           waveforms to log-mel spectrograms; the speech tower's input features
+- ``helpers.pixels``          pictures as the image tower reads them: RGBA tensors, CLIP normalisation
+- ``helpers.speech_synthesis`` espeak-ng -> trimmed -> Opus: the data set's speech pipeline, also for extra voices
+- ``helpers.towers``          the image and audio towers (``transformers`` models) and video pooling
+- ``helpers.embeddings``      the embedding API: embed_text / embed_image / embed_audio / embed_video, anchors
+- ``helpers.losses``          CLIP's symmetric InfoNCE with a learned temperature, and the MSE baseline
+- ``helpers.training``        the one training loop (``fit``) and a checkpoint's training record
+- ``helpers.metrics``         recall@k as batched matrix products, per modality pair, and ANN recall
+- ``helpers.plotting``        image grids, spectrograms, video strips, recall heatmaps, players
+- ``helpers.bench``           ``python -m helpers.bench``: the course's metrics; notebooks' ``record``
+- ``helpers.vector_store``    the store interface, ``open_store()``, and a module per backend:
+  ``interface``, ``lancedb_backend`` (default), ``weaviate_backend``
+
+One package per step:
+
+- ``helpers.step1``  ``digits`` (notebook 1.1's experiment), ``augment`` (training views),
+  ``binding`` (towers trained against MiniLM anchors), ``evaluation`` (held-out figures),
+  ``rebuild`` (``python -m helpers.step1.rebuild``), ``bench`` (its benchmark keys)
+- ``helpers.step2``  ``corpus`` (the whole data set embedded and indexed), ``scale`` (search
+  from 10 k to 1 M vectors), ``bench``
+- ``helpers.step3``  ``scenes`` (scene graphs and instruction data), ``llava`` (tokenizer, vision
+  tower, LLaVA and processor), ``visual_instruction`` (pretraining, the two stages, evaluation,
+  the checkpoint loader), ``rebuild`` (``python -m helpers.step3.rebuild``), ``bench``
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

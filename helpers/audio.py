@@ -58,3 +58,25 @@ def log_mel_spectrogram(wave: np.ndarray, sample_rate: int = SAMPLE_RATE, n_mels
     mel = mel_filterbank(sample_rate, N_FFT, n_mels) @ power.T
     db = 10.0 * np.log10(np.maximum(mel, 1e-10))
     return np.maximum(db, db.max() - 80.0).astype(np.float32)
+
+
+# ---------------------------------------------------------------- the speech tower's input
+MEL_FLOOR_DB = -80.0  # silence: the spectrogram's floor below the peak
+MEL_SCALE_DB = 20.0  # the tower reads dB / 20: about [-4, 0]
+MEL_FLOOR = MEL_FLOOR_DB / MEL_SCALE_DB
+
+
+def speech_features(wave: np.ndarray) -> np.ndarray:
+    """Peak-normalised log-mel, scaled to about [-4, 0]: the audio tower's input, in training and in use."""
+    wave = validate_waveform(wave)
+    mel = log_mel_spectrogram(0.9 * wave / np.abs(wave).max())
+    return ((mel - mel.max()).clip(MEL_FLOOR_DB, 0) / MEL_SCALE_DB).astype(np.float32)
+
+
+def pad_mels(mels: list[np.ndarray]) -> np.ndarray:
+    """Stack (n_mels, frames) features into (N, n_mels, longest), padding with silence (:data:`MEL_FLOOR`)."""
+    longest = max(m.shape[1] for m in mels)
+    out = np.full((len(mels), mels[0].shape[0], longest), MEL_FLOOR, dtype=np.float32)
+    for i, m in enumerate(mels):
+        out[i, :, : m.shape[1]] = m
+    return out

@@ -3,21 +3,25 @@
     python -m helpers.bench            # the course's metrics: a table, then one JSON line
     python -m helpers.bench --course   # first execute every notebook in order, timing each
 
-Notebooks report their key numbers with :func:`record`; the course run prints them
-under each notebook's runtime. The benchmark computes its own figures (from the
-committed data; by re-running notebook 1.1's 20-second digits experiment; by
-evaluating the committed Step 1 checkpoint), so it never depends on a notebook having run, except for
+Notebooks report their key numbers with :func:`record` and check them against their
+targets with :func:`against_targets`; the course run prints them under each notebook's
+runtime. The benchmark computes its own figures: the data set's counts here, and each
+step's keys from that step's own ``helpers/stepN/bench.py`` (its ``metrics()``: re-running
+a short experiment, evaluating a committed checkpoint), found by folder name, so this
+shared module imports no step. It never depends on a notebook having run, except for
 ``course.notebook_seconds``, which comes from the latest ``--course`` run (kept in
-``build/course-run.json``).
+``course-run.json`` in the build folder).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from helpers.settings import BUILD_DIR, ROOT
@@ -28,11 +32,32 @@ CELL_TIMEOUT_S = 600
 
 
 def record(**metrics: float | int | str) -> None:
-    """Save a notebook's key metrics: ``record(**{"data.concepts": 1609})``."""
+    """Save a notebook's key metrics: ``record(**{"data.concepts": 1609})``.
+
+    Written to a temporary file and renamed over the old one, so a reader (the course
+    run) never sees half a file.
+    """
     stored = json.loads(METRICS_FILE.read_text()) if METRICS_FILE.is_file() else {}
     stored.update(metrics)
     METRICS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    METRICS_FILE.write_text(json.dumps(stored, indent=1, sort_keys=True))
+    partial_file = METRICS_FILE.with_name(f".{METRICS_FILE.name}.{os.getpid()}.tmp")
+    partial_file.write_text(json.dumps(stored, indent=1, sort_keys=True))
+    os.replace(partial_file, METRICS_FILE)
+
+
+def against_targets(metrics: Mapping[str, float], targets: Mapping[str, float]):
+    """A table of each target key: measured, target, and whether it is met (measured >= target).
+
+    Notebooks print it and assert ``report.met.all()``, so a weaker model fails CI.
+    """
+    import pandas as pd
+
+    missing = sorted(set(targets) - set(metrics))
+    if missing:
+        raise KeyError(f"no measured value for {missing}")
+    report = pd.DataFrame({"measured": {k: metrics[k] for k in targets}, "target": dict(targets)})
+    report["met"] = report.measured >= report.target
+    return report
 
 
 def course_notebooks(root: Path = ROOT) -> list[Path]:
@@ -101,68 +126,18 @@ def data_metrics() -> dict:
     return dict(counts())
 
 
-def digits_metrics() -> dict:
-    """``step1.digits.*``: notebook 1.1's experiment, InfoNCE against the MSE baseline (about 20 s)."""
-    from helpers.digits import run_experiment
-
-    metrics = {}
-    for loss in ("infonce", "mse"):
-        _, log, accuracy = run_experiment(loss)
-        metrics[f"step1.digits.{loss}_zero_shot_acc"] = round(accuracy, 4)
-        metrics[f"step1.digits.{loss}_seconds"] = round(log.seconds, 1)
-    return metrics
-
-
-def binding_metrics() -> dict:
-    """``step1.*`` of the committed course checkpoint: every held-out figure, and its training time (about 30 s)."""
-    from helpers import binding, embeddings
-
-    towers = embeddings.load_towers()
-    metrics = binding.evaluate(binding.embed_held_out(towers.image, towers.audio))
-    training = json.loads((embeddings.DEFAULT_CHECKPOINT / "TRAINING.json").read_text())
-    metrics["step1.checkpoint.train_minutes"] = training["train_minutes"]
-    return metrics
-
-
-def search_metrics() -> dict:
-    """``step2.*``: re-indexing the course twice adds nothing; the store's cost from 10 k to 1 M vectors."""
-    import tempfile
-
-    from helpers import scale, search_index, vector_store
-
-    corpus = search_index.build_corpus()
-    with tempfile.TemporaryDirectory() as folder:
-        collection = vector_store.open_store("lancedb", path=folder).create_collection(
-            search_index.COLLECTION, search_index.SCHEMA
-        )
-        search_index.index_corpus(collection, corpus)
-        once = collection.count()
-        search_index.index_corpus(collection, corpus)
-        metrics = {"step2.reindex.duplicates": collection.count() - once}
-        metrics.update(scale.benchmark(Path(folder) / "scale"))
-    return metrics
-
-
-def llava_metrics() -> dict:
-    """``step3.*`` of the committed course LLaVA: exact match by question type on the held-out
-    scenes, the blind baseline, keyword recall, and its training time (about 1 minute)."""
-    from helpers import visual_instruction as vi
-
-    model, processor = vi.load_checkpoint()
-    source, test = vi.course_data()
-    metrics = vi.evaluate(model, processor.tokenizer, vi.test_set(source, test))
-    training = json.loads((vi.CHECKPOINT_DIR / "TRAINING.json").read_text())
-    metrics["step3.checkpoint.train_minutes"] = training["train_minutes"]
-    return metrics
-
-
-PROVIDERS = [data_metrics, digits_metrics, binding_metrics, search_metrics, llava_metrics]
+def providers() -> list[Callable[[], dict]]:
+    """:func:`data_metrics`, then each step's ``helpers/stepN/bench.py`` ``metrics``, in step order."""
+    found = [data_metrics]
+    for module in sorted(Path(__file__).parent.glob("step*/bench.py")):
+        found.append(importlib.import_module(f"helpers.{module.parent.name}.bench").metrics)
+    return found
 
 
 def collect() -> dict:
     """Every benchmark key, from each provider, and the latest course run's timings."""
     metrics: dict = {}
-    for provider in PROVIDERS:
+    for provider in providers():
         metrics.update(provider())
     timings = json.loads(COURSE_RUN_FILE.read_text()) if COURSE_RUN_FILE.is_file() else {}
     metrics["course.notebook_seconds"] = timings

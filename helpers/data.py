@@ -321,6 +321,11 @@ def check(data_dir: Path = DATA_DIR) -> list[str]:
     return problems
 
 
+def version() -> str:
+    """sha256 of the data manifest: which data set a checkpoint was trained on."""
+    return hashlib.sha256((DATA_DIR / MANIFEST).read_bytes()).hexdigest()
+
+
 def counts() -> dict[str, float]:
     """The data set's size in records and megabytes (the ``data.*`` benchmark keys)."""
     media = [p for sub in ("images", "speech", "videos") for p in (DATA_DIR / sub).rglob("*") if p.is_file()]

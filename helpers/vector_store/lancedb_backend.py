@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.vector_store import Collection, Hit, Range, Schema, VectorStore, VectorStoreError, object_id
+from helpers.vector_store.interface import Collection, Hit, Range, Schema, VectorStore, VectorStoreError, object_id
 
 _ARROW_TYPES = {"text": "string", "int": "int64", "float": "float64", "bool": "bool"}
 

@@ -33,11 +33,11 @@ from transformers import (
 )
 from transformers.modeling_outputs import BaseModelOutputWithPooling
 
+from helpers.step3.scenes import GRID
 from helpers.towers import IMAGE_MEAN, IMAGE_SIZE, IMAGE_STD, ImageTower, ImageTowerConfig
 
 IMAGE_TOKEN = "<image>"
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>", IMAGE_TOKEN]
-GRID = 2  # image tokens per side: the scenes' 2x2 grid of cells
 # LLaVA-1.5's conversation format ("USER: <image>\n... ASSISTANT: ..."), as a chat template.
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
@@ -150,7 +150,7 @@ def decoder_config(
 ) -> LlamaConfig:
     """A small Llama: ``num_layers`` blocks of width ``hidden_size``, tied input and output embeddings.
 
-    The default is the size the issue's calibration used: a stage-2 step (batch 32) took 0.65 s
+    The default is the size Step 3's calibration chose: a stage-2 step (batch 32) took 0.65 s
     on one thread here against 1.14 s for a 256-wide 4-layer decoder, and steps are what the
     60-minute budget lacks (naming only starts to work after about 1,000 of them).
     """

@@ -11,31 +11,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from helpers.towers import IMAGE_MEAN, IMAGE_SIZE, IMAGE_STD
-
-
-def to_tensor_rgba(images) -> torch.Tensor:
-    """PIL RGBA images -> a float (N, 4, H, W) tensor in [0, 1]."""
-    arrays = [np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0 for image in images]
-    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
-
-
-def normalize(rgb: torch.Tensor) -> torch.Tensor:
-    """(N, 3, H, W) in [0, 1] -> CLIP's normalisation."""
-    mean = torch.tensor(IMAGE_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGE_STD).view(1, 3, 1, 1)
-    return (rgb - mean) / std
-
-
-def to_pictures(pixels: torch.Tensor) -> np.ndarray:
-    """Normalised (N, 3, H, W) -> (N, H, W, 3) uint8 pictures, for showing."""
-    mean = torch.tensor(IMAGE_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGE_STD).view(1, 3, 1, 1)
-    return ((pixels * std + mean).clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+from helpers.pixels import normalize
+from helpers.towers import IMAGE_SIZE
 
 
 def random_backgrounds(n: int, generator: torch.Generator) -> torch.Tensor:
@@ -109,12 +89,6 @@ def augment_images(
     return normalize((rgb + noise).clamp(0, 1))
 
 
-def plain_images(rgba: torch.Tensor, background: float = 1.0) -> torch.Tensor:
-    """The pictures as they are, on a plain background (white by default), normalised."""
-    alpha = rgba[:, 3:]
-    return normalize(rgba[:, :3] * alpha + background * (1 - alpha))
-
-
 def augment_mels(
     mels: torch.Tensor,
     generator: torch.Generator,
@@ -125,7 +99,7 @@ def augment_mels(
 ) -> torch.Tensor:
     """Speed, pitch, noise and SpecAugment on a batch of log-mels, all in one go.
 
-    ``mels`` is (N, n_mels, frames) on the scale of ``binding.speech_features``: dB / 20
+    ``mels`` is (N, n_mels, frames) on the scale of ``helpers.audio.speech_features``: dB / 20
     relative to the peak, ``floor`` the silence level. One ``grid_sample`` call stretches
     time (speed 0.8-1.25, with a random delay) and the mel axis (a factor of 0.88-1.12 about
     0 Hz: a higher or lower voice, as vocal-tract length perturbation does); noise is added

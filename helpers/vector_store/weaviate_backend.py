@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from helpers.vector_store import Collection, Hit, Range, Schema, VectorStore, VectorStoreError, object_id
+from helpers.vector_store.interface import Collection, Hit, Range, Schema, VectorStore, VectorStoreError, object_id
 
 START_HINT = (
     "start one with `docker run -p 8080:8080 -p 50051:50051 cr.weaviate.io/semitechnologies/weaviate:1.32.0` "

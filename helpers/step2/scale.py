@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-DIM = 384
+from helpers.metrics import ann_recall
+
 # LanceDB ANN settings the notebook sweeps (nprobes, ef), and the one the course reports.
 LANCE_SETTINGS = [(1, 10), (1, 20), (2, 40), (4, 80)]
 ANN_SETTING = (4, 80)
@@ -58,11 +59,6 @@ def exact_top_k(queries: np.ndarray, vectors: np.ndarray, k: int = 10, chunk: in
         order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1)
         out[start : start + chunk] = np.take_along_axis(top, order, axis=1)
     return out
-
-
-def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
-    """The share of the true top k that each search found, averaged over queries."""
-    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]))
 
 
 def p50_ms(search: Callable[[np.ndarray], object], queries: np.ndarray) -> float:
@@ -208,9 +204,10 @@ def benchmark(folder: Path, sizes=(10_000, 100_000, 1_000_000), seed: int = 0) -
     one-by-one; at every size: the ANN index's build time, recall@10 and p50 latency at
     :data:`ANN_SETTING`; at sizes above 10 k, the flat p50 too (over 20 queries).
     """
-    from helpers import binding, data
+    from helpers import data
+    from helpers.embeddings import anchors_for
 
-    base = binding.anchors_for(data.load_concepts())
+    base = anchors_for(data.load_concepts())
     queries = generated_vectors(200, base, seed=seed + 1)
     names = {10_000: "10k", 100_000: "100k", 1_000_000: "1m"}
     out: dict[str, float] = {}
@@ -232,7 +229,7 @@ def benchmark(folder: Path, sizes=(10_000, 100_000, 1_000_000), seed: int = 0) -
         lance.build_index()
         nprobes, ef = ANN_SETTING
         found = np.stack([lance.search(q, nprobes=nprobes, ef=ef) for q in queries])
-        out[f"step2.ann.recall10_{name}"] = round(recall_at_k(found, truth), 4)
+        out[f"step2.ann.recall10_{name}"] = round(ann_recall(found, truth), 4)
         out[f"step2.ann.p50_ms_{name}"] = round(p50_ms(partial(lance.search, nprobes=nprobes, ef=ef), queries[:50]), 2)
         out[f"step2.ann.build_seconds_{name}"] = round(lance.write_seconds + lance.index_seconds, 1)
         lance.drop()

@@ -1,9 +1,4 @@
-"""One small vector-store interface for every notebook, with two backends behind it.
-
-- :class:`~helpers.lancedb_store.LanceStore` (the default): LanceDB, an in-process,
-  persistent vector database from PyPI that runs on Linux, macOS and Windows.
-- :class:`~helpers.weaviate_store.WeaviateStore`: a Weaviate server at a URL (local
-  Docker, a cluster or Weaviate Cloud) through ``weaviate-client`` v4.
+"""The vector-store interface that every backend implements: schema, filters, upsert, search.
 
 A **collection** holds objects with typed properties and one or more **named vectors**
 (``image``, ``text``, ...). Every object has a ``source`` property (a file path or any
@@ -21,7 +16,6 @@ so a bad batch leaves the store as it was.
 
 from __future__ import annotations
 
-import os
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,7 +30,6 @@ PROPERTY_TYPES: dict[str, tuple[type, ...]] = {
     "bool": (bool, np.bool_),
 }
 ID_NAMESPACE = uuid.UUID("6f1c7a4e-5b7d-4c3e-9a51-2d8f0e6b9c10")  # the course's uuid5 namespace
-DEFAULT_STORE_DIR = "vector-store"  # under build/, unless COURSE_STORE_PATH says otherwise
 
 
 class VectorStoreError(ValueError):
@@ -245,29 +238,3 @@ class VectorStore(ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def open_store(
-    backend: str | None = None, path: str | os.PathLike | None = None, url: str | None = None
-) -> VectorStore:
-    """The course's vector store: LanceDB on local disk, or Weaviate at ``WEAVIATE_URL``.
-
-    ``backend`` defaults to ``weaviate`` in the pretrained profile (or when ``url`` is
-    given) and to ``lancedb`` otherwise. The LanceDB folder defaults to
-    ``COURSE_STORE_PATH`` or ``build/vector-store``; the Weaviate URL to ``WEAVIATE_URL``
-    (with ``WEAVIATE_API_KEY`` for Weaviate Cloud).
-    """
-    from helpers import settings
-
-    if backend is None:
-        backend = "weaviate" if url or settings.profile() == "pretrained" else "lancedb"
-    if backend == "lancedb":
-        from helpers.lancedb_store import LanceStore
-
-        folder = path or os.environ.get("COURSE_STORE_PATH") or settings.BUILD_DIR / DEFAULT_STORE_DIR
-        return LanceStore(folder)
-    if backend == "weaviate":
-        from helpers.weaviate_store import WeaviateStore
-
-        return WeaviateStore(url or os.environ.get("WEAVIATE_URL", ""), os.environ.get("WEAVIATE_API_KEY"))
-    raise VectorStoreError(f"unknown vector store backend {backend!r}; use 'lancedb' or 'weaviate'")

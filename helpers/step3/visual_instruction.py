@@ -7,8 +7,8 @@
 3. **Stage 2, visual instruction tuning**: multi-turn conversations, detailed
    descriptions and reasoning questions; projector and decoder train, vision frozen.
 
-Every stage uses the course's one training loop (``helpers.contrastive.train``, on the
-clock) and the loss only on the assistant's words, as LLaVA does. :func:`evaluate` asks
+Every stage uses the course's one training loop (:func:`helpers.training.fit`, on the
+clock or for a number of steps) and the loss only on the assistant's words, as LLaVA does. :func:`evaluate` asks
 held-out scenes one question of each type and scores exact match; the blind baseline
 asks the same questions of a picture with nothing in it.
 """
@@ -24,12 +24,13 @@ import numpy as np
 import torch
 from transformers import LlamaForCausalLM, LlavaForConditionalGeneration, PreTrainedTokenizerFast
 
-from helpers import data, scenes
-from helpers.contrastive import TrainLog, train
-from helpers.llava import IMAGE_TOKEN
-from helpers.settings import ROOT
+from helpers import data
+from helpers.settings import CHECKPOINTS_DIR
+from helpers.step3 import llava, scenes
+from helpers.step3.llava import IMAGE_TOKEN
+from helpers.training import TrainLog, fit
 
-CHECKPOINT_DIR = ROOT / "checkpoints" / "step3"  # written by `python -m helpers.train --llava`
+CHECKPOINT_DIR = CHECKPOINTS_DIR / "step3"  # written by `python -m helpers.step3.rebuild`
 
 BRIEF_PROMPT = "Describe the image briefly."
 DETAIL_PROMPT = "Describe the image in detail."
@@ -99,13 +100,15 @@ class SceneData:
 
 PER_KIND = 30  # scene vocabulary: up to 30 train concepts of each kind (113 in all)
 TEST_SCENES = 300  # held-out random scenes, plus one scene per held-out concept pair
+HELD_OUT_SEED = 2024  # draws the held-out scenes and their questions; training draws from other seeds
+RENDER_SEED = 99  # the jitter of held-out scenes as every evaluation and figure draws them
 
 
 def course_data(per_kind: int = PER_KIND) -> tuple[SceneData, list[scenes.Scene]]:
     """The course's scene vocabulary and fixed test scenes: every run trains and tests on these."""
     vocabulary = scenes.scene_vocabulary(per_kind)
     pairs = scenes.held_out_pairs(vocabulary)
-    test = scenes.sample_scenes(TEST_SCENES, vocabulary, seed=2024, include=sorted(pairs, key=sorted))
+    test = scenes.sample_scenes(TEST_SCENES, vocabulary, seed=HELD_OUT_SEED, include=sorted(pairs, key=sorted))
     source = SceneData(vocabulary, scenes.load_pictures(vocabulary), pairs, {scene_key(s) for s in test})
     return source, test
 
@@ -185,7 +188,7 @@ def pretrain_decoder(
     """The language prior: ``decoder`` as a causal LM on ``texts`` for ``minutes`` (the
     course checkpoint's clock) or ``steps`` (a live run that gives the same numbers anywhere)."""
     decoder.train()
-    log = train(
+    log = fit(
         lambda batch: decoder(**batch).loss,
         decoder.parameters(),
         text_batches(texts, tokenizer, 64, seed=0),
@@ -222,7 +225,7 @@ def train_stage(
         model.lm_head.requires_grad_(True)
     model.train()
     model.model.vision_tower.eval()  # frozen: BatchNorm keeps its Step 1 statistics
-    log = train(
+    log = fit(
         lambda batch: model(**batch).loss,
         model.parameters(),
         batches(source, tokenizer, batch_size, stage, seed, model.config.image_seq_length),
@@ -276,7 +279,7 @@ def answer(
 
 
 @dataclass
-class TestSet:
+class VQASet:
     """Held-out scenes with one question of each type, and blank pictures for the blind baseline."""
 
     scenes: list[scenes.Scene]
@@ -285,16 +288,17 @@ class TestSet:
     blank: torch.Tensor
 
 
-def test_set(source: SceneData, test: list[scenes.Scene]) -> TestSet:
-    rng = np.random.default_rng(2024)
-    qas = [scenes.questions(s, source.vocabulary, rng) for s in test]
-    pixels = scenes.render(test, source.pictures, seed=99)
-    blank = torch.stack([scenes.render_background(s.background) for s in test])
-    return TestSet(test, qas, pixels, blank)
+def vqa_set(source: SceneData, held_out: list[scenes.Scene]) -> VQASet:
+    """One question of each type about each held-out scene, the scenes drawn, and their empty backgrounds."""
+    rng = np.random.default_rng(HELD_OUT_SEED)
+    qas = [scenes.questions(s, source.vocabulary, rng) for s in held_out]
+    pixels = scenes.render(held_out, source.pictures, seed=RENDER_SEED)
+    blank = torch.stack([scenes.render_background(s.background) for s in held_out])
+    return VQASet(held_out, qas, pixels, blank)
 
 
 def evaluate(
-    model: LlavaForConditionalGeneration, tokenizer: PreTrainedTokenizerFast, tests: TestSet
+    model: LlavaForConditionalGeneration, tokenizer: PreTrainedTokenizerFast, tests: VQASet
 ) -> dict[str, float]:
     """``step3.*``: VQA exact match per question type and overall, the blind baseline
     (same questions, empty pictures), and keyword recall of detailed descriptions."""
@@ -358,8 +362,6 @@ def train_llava(
     """
     import copy
 
-    from helpers import llava
-
     model = llava.build_llava(llava.vision_tower_from(image_tower), copy.deepcopy(decoder), tokenizer, projector)
     logs = {}
     for name, stage, minutes in (("stage1", 1, budget.stage1), ("stage2", 2, budget.stage2)):
@@ -389,7 +391,7 @@ def probe_answers(
 ) -> list[dict[str, str]]:
     """One row per probe scene: its caption and the model's answer to each question, to follow
     what a model says about the same held-out pictures as it trains."""
-    pixels = scenes.render(probe, source.pictures, seed=99)
+    pixels = scenes.render(probe, source.pictures, seed=RENDER_SEED)
     answers = answer(model, tokenizer, pixels.repeat_interleave(len(questions), 0), questions * len(probe))
     return [
         {
@@ -409,7 +411,7 @@ def load_checkpoint(folder: str | Path | None = None) -> tuple[LlavaForCondition
     if not (folder / "config.json").is_file():
         raise FileNotFoundError(
             f"{folder} holds no LLaVA: restore the committed checkpoint with `git checkout -- checkpoints/` "
-            "or rebuild it with `python -m helpers.train --llava`"
+            "or rebuild it with `python -m helpers.step3.rebuild`"
         )
     model = AutoModelForImageTextToText.from_pretrained(folder, dtype=torch.float32).eval()
     return model, AutoProcessor.from_pretrained(folder)

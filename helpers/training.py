@@ -1,11 +1,10 @@
-"""Contrastive learning: CLIP's symmetric InfoNCE loss, its pairwise-MSE baseline, and
-the one training loop that every tower in the course uses.
+"""The one training loop of the course: AdamW, warm-up and cosine decay, a progress bar, a log.
 
-CLIP's loss treats a batch of N matched pairs as N-way classification twice: each image
-must pick its own text among the N texts, and each text its own image. The logits are
-cosine similarities times a learned inverse temperature (``logit_scale``), which
-sharpens the softmax as the towers get better. Notebook 1.1 writes the loss out and
-checks it equal to ``open_clip.loss.ClipLoss``; everything later imports it from here.
+Every model the course trains (the digit towers, the image and audio towers, the LLaVA's
+decoder and stages) is trained by :func:`fit`: it takes a loss function of one batch, the
+parameters and an endless iterator of batches, and runs for a number of steps (a live run
+in a notebook: the same numbers on any machine) or on the clock (a course checkpoint's
+budget).
 """
 
 from __future__ import annotations
@@ -16,50 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
-
-INITIAL_TEMPERATURE = 0.07  # CLIP's initial value
-MAX_LOGIT_SCALE = 100.0  # CLIP clamps the scale so the softmax cannot collapse
-
-
-class LogitScale(nn.Module):
-    """A learned inverse temperature, stored as a log so it stays positive."""
-
-    def __init__(self, temperature: float = INITIAL_TEMPERATURE):
-        super().__init__()
-        self.log_scale = nn.Parameter(torch.tensor(math.log(1.0 / temperature)))
-
-    def forward(self) -> torch.Tensor:
-        return self.log_scale.clamp(max=math.log(MAX_LOGIT_SCALE)).exp()
-
-
-def clip_loss(
-    a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor, targets: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Symmetric InfoNCE over a batch of matched pairs ``(a[i], b[i])`` of unit vectors.
-
-    ``targets`` (batch, batch), rows summing to 1, replaces the identity (pair i is row
-    i's only right answer) with soft targets; columns use its transpose.
-    """
-    if a.shape != b.shape or a.ndim != 2:
-        raise ValueError(f"expected two (batch, dim) tensors of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
-    logits = logit_scale * a @ b.T
-    if targets is None:
-        targets = torch.arange(len(a), device=a.device)
-        return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
-    if targets.shape != logits.shape:
-        raise ValueError(f"expected targets of shape {tuple(logits.shape)}, got {tuple(targets.shape)}")
-    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets.T)) / 2
-
-
-def mse_cosine_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """The baseline: mean squared error between every pair's cosine and 1 (a pair) or 0 (not)."""
-    if a.shape != b.shape or a.ndim != 2:
-        raise ValueError(f"expected two (batch, dim) tensors of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
-    target = torch.eye(len(a), device=a.device)
-    return F.mse_loss(a @ b.T, target)
 
 
 @dataclass
@@ -78,6 +35,25 @@ class TrainLog:
             out.append(total / min(i + 1, window))
         return out
 
+    def curve(self, points: int = 200) -> list[float]:
+        """The smoothed loss at up to ``points`` evenly spaced steps: what a checkpoint's record keeps."""
+        smoothed = self.smoothed(20)
+        step = max(1, len(smoothed) // points)
+        return [round(v, 4) for v in smoothed[::step]]
+
+
+def run_record(command: str, threads: int) -> dict:
+    """The head of a checkpoint's ``TRAINING.json``: the command, the data version, the machine."""
+    import platform
+
+    from helpers import data
+
+    return {
+        "command": command,
+        "data_version": data.version(),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch thread(s) of {threads} set",
+    }
+
 
 def cosine_schedule(step: int, num_steps: int, warmup: int) -> float:
     """Learning-rate factor: linear warm-up, then a cosine decay to zero."""
@@ -90,7 +66,7 @@ def cosine_schedule(step: int, num_steps: int, warmup: int) -> float:
 TIME_TICKS = 1000  # a time-budgeted run lays its schedule out on this many ticks of the clock
 
 
-def train(
+def fit(
     loss_fn: Callable[[object], torch.Tensor],
     parameters: Iterable[nn.Parameter],
     batches: Iterator,

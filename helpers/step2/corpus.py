@@ -1,11 +1,12 @@
-"""Step 2.1: every picture, spoken name, video and description of the course in one index.
+"""Step 2.1: every picture, spoken name, video and description of the course as one corpus.
 
 :func:`build_corpus` embeds the whole data set with Step 1's embedding API into the one
 384-d space (pictures and videos through the image tower, speech through the audio
 tower, descriptions through MiniLM) and describes each item with the properties a search
 filters on. :func:`index_corpus` writes it into any :mod:`helpers.vector_store`
 collection; :func:`modality_recall` measures every query->target modality pair on the
-zero-shot split as batched matrix products, without touching the store.
+zero-shot split as batched matrix products (:func:`helpers.metrics.modality_pair_recall`),
+without touching the store.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 
 from helpers import data, embeddings
-from helpers.retrieval import recall_at
+from helpers.metrics import modality_pair_recall
 from helpers.settings import BUILD_DIR
 from helpers.towers import EMBED_DIM
 from helpers.vector_store import Collection, Schema
@@ -68,9 +69,12 @@ def _properties(concept: data.Concept, modality: str, source: str, **extra) -> d
     return base | extra
 
 
-def _fingerprint(towers: embeddings.Towers) -> str:
-    """A hash of the towers' weights and the data set: what the corpus vectors depend on."""
+def _fingerprint(towers: embeddings.Towers, concepts: list[data.Concept]) -> str:
+    """A hash of everything the corpus vectors depend on: the data set, the text encoder, the
+    descriptions as embedded (so a new caption template is a new key) and the towers' weights."""
     digest = hashlib.sha256((data.DATA_DIR / data.MANIFEST).read_bytes())
+    digest.update(embeddings.TEXT_MODEL.encode())
+    digest.update("\n".join(c.caption() for c in concepts).encode())
     for tower in (towers.image, towers.audio):
         for name, tensor in sorted(tower.state_dict().items()):
             digest.update(name.encode() + tensor.detach().to(torch.float32).numpy().tobytes())
@@ -84,8 +88,8 @@ def build_corpus(towers: embeddings.Towers | None = None, cache: bool = True) ->
     keyed by the towers' weights and the data version, so a re-run takes a second.
     """
     towers = towers or embeddings.load_towers()
-    cache_file = BUILD_DIR / "corpus" / f"{_fingerprint(towers)}.npy"
     concepts = data.load_concepts()
+    cache_file = BUILD_DIR / "corpus" / f"{_fingerprint(towers, concepts)}.npy"
     index = data.concept_index()
     clips, videos = data.load_speech(), data.load_videos()
     relative = lambda path: path.relative_to(data.DATA_DIR).as_posix()  # noqa: E731
@@ -109,8 +113,7 @@ def build_corpus(towers: embeddings.Towers | None = None, cache: bool = True) ->
         ]
     )
     if cache:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        np.save(cache_file, vectors)
+        embeddings.save_atomic(cache_file, vectors)
     return Corpus(objects, vectors)
 
 
@@ -128,20 +131,10 @@ def modality_recall(corpus: Corpus, split: str = "zero_shot", ks=(1, 5)) -> dict
     items of that modality; pairs with video count only the concepts that have one.
     """
     test_voice = data.voices("test")[0]
-    rows = {}
+    vectors, concept_ids = {}, {}
     for modality in data.MODALITIES:
         where = {"modality": modality, "split": split} | ({"voice": test_voice} if modality == "speech" else {})
-        rows[modality] = corpus.select(**where)
-    concept_of = {m: [corpus.objects[i]["concept_id"] for i in r] for m, r in rows.items()}
-    out = {}
-    for query in data.MODALITIES:
-        for target in data.MODALITIES:
-            if query == target:
-                continue
-            position = {c: i for i, c in enumerate(concept_of[target])}
-            pairs = [(q, position[c]) for q, c in enumerate(concept_of[query]) if c in position]
-            queries = corpus.vectors[rows[query][[q for q, _ in pairs]]]
-            targets = np.array([t for _, t in pairs])
-            for k, value in recall_at(queries, corpus.vectors[rows[target]], targets, ks).items():
-                out[(query, target, k)] = value
-    return out
+        rows = corpus.select(**where)
+        vectors[modality] = corpus.vectors[rows]
+        concept_ids[modality] = [corpus.objects[i]["concept_id"] for i in rows]
+    return modality_pair_recall(vectors, concept_ids, ks)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers import audio
+from helpers import audio, data
 
 
 def test_filterbank_shape_and_coverage():
@@ -37,3 +37,18 @@ def test_a_low_tone_lights_a_lower_band_than_a_high_tone():
 def test_bad_audio_is_named(wave, message):
     with pytest.raises(ValueError, match=message):
         audio.log_mel_spectrogram(wave)
+
+
+def test_speech_features_are_loudness_normalised():
+    wave = data.read_audio(data.load_speech()[0])
+    quiet, loud = audio.speech_features(0.1 * wave), audio.speech_features(wave)
+    assert np.allclose(quiet, loud, atol=1e-4)
+    assert loud.max() == 0 and loud.min() >= audio.MEL_FLOOR
+    with pytest.raises(ValueError, match="silent"):
+        audio.speech_features(np.zeros(16_000))
+
+
+def test_pad_mels_pads_with_silence():
+    padded = audio.pad_mels([np.zeros((64, 3), np.float32), np.zeros((64, 5), np.float32)])
+    assert padded.shape == (2, 64, 5)
+    assert (padded[0, :, 3:] == audio.MEL_FLOOR).all() and (padded[0, :, :3] == 0).all()

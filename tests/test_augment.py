@@ -1,15 +1,16 @@
-"""helpers.augment: image and speech augmentations are random, seeded and well-formed."""
+"""helpers.step1.augment (training views of pictures and speech) and helpers.pixels."""
 
 import numpy as np
 import pytest
 import torch
 
-from helpers import augment, data
+from helpers import data, pixels
+from helpers.step1 import augment
 
 
 @pytest.fixture(scope="module")
 def rgba():
-    return augment.to_tensor_rgba([data.read_image(c, background=None) for c in data.load_concepts()[:4]])
+    return pixels.load_rgba(data.load_concepts()[:4])
 
 
 def test_augmented_images_are_normalised_and_seeded(rgba):
@@ -26,7 +27,7 @@ def test_augmentation_keeps_the_concept_in_view(rgba):
     g = torch.Generator().manual_seed(0)
     same = augment.augment_images(rgba, g, scale=(1.0, 1.0), max_degrees=0.0, max_noise=0.0, blur_fraction=0.0)
     opaque = (rgba[:, 3:] == 1.0).expand(-1, 3, -1, -1)
-    plain = augment.plain_images(rgba)
+    plain = pixels.plain_images(rgba)
     assert torch.allclose(same.masked_select(opaque), plain.masked_select(opaque), atol=1e-4)
 
 
@@ -50,8 +51,8 @@ def test_augment_mels_stretches_time_and_keeps_the_scale():
 
 
 def test_to_pictures_undoes_normalise(rgba):
-    plain = augment.plain_images(rgba)
-    pictures = augment.to_pictures(plain)
+    plain = pixels.plain_images(rgba)
+    pictures = pixels.to_pictures(plain)
     assert pictures.shape == (4, 64, 64, 3) and pictures.dtype == np.uint8
     assert pictures[0, 0, 0].tolist() == [255, 255, 255]  # the white background
 
@@ -62,5 +63,5 @@ def test_white_fraction_shows_pictures_as_the_data_set_does(rgba):
         rgba, g, scale=(1.0, 1.0), max_degrees=0.0, max_noise=0.0, white_fraction=1.0, blur_fraction=0.0
     )
     clear = (rgba[:, 3:] == 0.0).expand(-1, 3, -1, -1)
-    plain = augment.plain_images(rgba)  # on white
+    plain = pixels.plain_images(rgba)  # on white
     assert torch.allclose(white.masked_select(clear), plain.masked_select(clear), atol=1e-4)

@@ -20,9 +20,31 @@ def test_course_notebooks_in_order():
 
 def test_last_line_is_json_with_the_data_keys(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "COURSE_RUN_FILE", tmp_path / "none.json")
-    monkeypatch.setattr(bench, "PROVIDERS", [bench.data_metrics])  # the digits run has its own test
+    monkeypatch.setattr(bench, "providers", lambda: [bench.data_metrics])  # each step's has its own test
     assert bench.main([]) == 0
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for key in ("data.concepts", "data.images", "data.speech_clips", "data.videos", "data.size_mb"):
         assert last[key] > 0
     assert last["course.notebook_seconds"] == {}
+
+
+def test_record_replaces_the_file_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "METRICS_FILE", tmp_path / "metrics.json")
+    bench.record(**{"a": 1})
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]  # no temporary file left behind
+
+
+def test_providers_are_the_data_and_each_steps_bench_module():
+    names = [p.__module__ for p in bench.providers()]
+    assert names[0] == "helpers.bench"
+    assert names[1:] == sorted(names[1:]) and "helpers.step1.bench" in names and "helpers.step3.bench" in names
+
+
+def test_against_targets_marks_what_is_met_and_what_is_not():
+    report = bench.against_targets({"a": 0.9, "b": 0.5, "c": 1.0}, {"a": 0.8, "b": 0.6})
+    assert report.met.to_dict() == {"a": True, "b": False}
+    assert list(report.columns) == ["measured", "target", "met"]
+    import pytest
+
+    with pytest.raises(KeyError, match="'z'"):
+        bench.against_targets({"a": 1.0}, {"z": 0.5})

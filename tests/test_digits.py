@@ -1,9 +1,10 @@
-"""helpers.digits: the digits-and-texts experiment of notebook 1.1."""
+"""helpers.step1.digits: the digits-and-texts experiment of notebook 1.1."""
 
 import pytest
 import torch
 
-from helpers import digits, settings
+from helpers import settings
+from helpers.step1 import digits
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+import torch
 
-from helpers import data, embeddings
+from helpers import data, embeddings, towers
 
 
 def test_embed_text_gives_unit_vectors_that_know_meaning():
@@ -32,4 +33,54 @@ def test_many_clips_are_prepared_in_spawned_workers_with_the_serial_result():
     pooled = embeddings.speech_features_of(clips, processes=2)
     serial = embeddings.speech_features_of(clips, processes=1)
     assert len(pooled) == 240
-    assert all(np.array_equal(a, b) for a, b in zip(pooled, serial, strict=True))
+    # Equal up to float rounding: the workers' BLAS runs on one thread, the serial one may not.
+    assert all(a.shape == b.shape and np.allclose(a, b, atol=1e-5) for a, b in zip(pooled, serial, strict=True))
+
+
+@pytest.fixture(scope="module")
+def tiny_towers(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ckpt")
+    torch.manual_seed(0)
+    towers.ImageTower(towers.ImageTowerConfig(width=8)).save_pretrained(folder / "image_tower")
+    towers.AudioTower(towers.AudioTowerConfig(width=8)).save_pretrained(folder / "audio_tower")
+    return embeddings.load_towers(folder)
+
+
+def test_embedding_api_accepts_every_input_kind(tiny_towers):
+    concept = data.concept_index()["red-apple"]
+    from_path = embeddings.embed_image([concept.image_path], tiny_towers)
+    from_pil = embeddings.embed_image([data.read_image(concept)], tiny_towers)
+    assert from_path.shape == (1, 384) and np.allclose(from_path, from_pil, atol=1e-5)
+    big = data.read_image(concept).resize((128, 128))
+    assert embeddings.embed_image([big, np.asarray(big)], tiny_towers).shape == (2, 384)
+    clip = data.load_speech()[0]
+    audio = embeddings.embed_audio([clip, data.read_audio(clip)], tiny_towers)
+    assert np.allclose(audio[0], audio[1], atol=1e-5)
+    video = data.load_videos()[0]
+    assert embeddings.embed_video([video, data.read_video(video)], tiny_towers).shape == (2, 384)
+
+
+def test_embedding_api_rejects_bad_input(tiny_towers, tmp_path):
+    from PIL import Image
+
+    with pytest.raises(ValueError, match="at least one"):
+        embeddings.embed_image([], tiny_towers)
+    with pytest.raises(ValueError, match="mode 'CMYK'"):
+        embeddings.embed_image([Image.new("CMYK", (64, 64))], tiny_towers)
+    with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
+        embeddings.embed_image([np.zeros((64, 64))], tiny_towers)
+    with pytest.raises(ValueError, match="silent"):
+        embeddings.embed_audio([np.zeros(16_000, np.float32)], tiny_towers)
+    with pytest.raises(ValueError, match="too short"):
+        embeddings.embed_audio([np.random.default_rng(0).normal(size=400).astype(np.float32)], tiny_towers)
+    with pytest.raises(ValueError, match="T, H, W, 3"):
+        embeddings.embed_video([np.zeros((0, 64, 64, 3), np.uint8)], tiny_towers)
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video")
+    with pytest.raises(data.DataFileError, match="broken.mp4: not a readable video"):
+        embeddings.embed_video([broken], tiny_towers)
+
+
+def test_missing_checkpoint_says_how_to_rebuild(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m helpers.step1.rebuild"):
+        embeddings.load_towers(tmp_path)

@@ -1,4 +1,4 @@
-"""helpers.llava and helpers.visual_instruction: a tiny LLaVA built, trained a few steps, saved,
+"""helpers.step3.llava and helpers.step3.visual_instruction: a tiny LLaVA built, trained a few steps, saved,
 loaded back with the Auto classes, and asked questions; bad input is refused."""
 
 import numpy as np
@@ -7,8 +7,9 @@ import torch
 from PIL import Image
 from transformers import AutoModelForImageTextToText, AutoProcessor, LlamaForCausalLM
 
-from helpers import augment, llava, scenes, towers
-from helpers import visual_instruction as vi
+from helpers import pixels, towers
+from helpers.step3 import llava, scenes
+from helpers.step3 import visual_instruction as vi
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def test_dialogue_ids_equal_the_processors(setup):
         {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "How many objects are there?"}]},
         {"role": "assistant", "content": [{"type": "text", "text": "two"}]},
     ]
-    picture = Image.fromarray(augment.to_pictures(torch.zeros(1, 3, 64, 64))[0])
+    picture = Image.fromarray(pixels.to_pictures(torch.zeros(1, 3, 64, 64))[0])
     inputs = processor(images=[picture], text=[processor.apply_chat_template(messages)], return_tensors="pt")
     ids, labels = vi.encode_dialogue(tokenizer, [("How many objects are there?", "two")], model.config.image_seq_length)
     assert inputs["input_ids"][0].tolist() == ids
@@ -78,7 +79,7 @@ def test_saved_llava_loads_with_the_auto_classes_and_answers_alike(setup, tmp_pa
 
 def test_evaluate_reports_every_step3_key(setup):
     source, test, tokenizer, model = setup
-    metrics = vi.evaluate(model, tokenizer, vi.test_set(source, test))
+    metrics = vi.evaluate(model, tokenizer, vi.vqa_set(source, test))
     expected = {"step3.vqa.exact_match", "step3.vqa.blind_baseline", "step3.describe.keyword_recall"}
     expected |= {f"step3.vqa.{kind.replace('/', '_')}" for kind in scenes.QUESTION_TYPES}
     assert set(metrics) == expected
@@ -112,7 +113,7 @@ def test_probe_answers_give_one_row_per_scene_and_question(setup):
 
 
 def test_a_missing_checkpoint_says_how_to_get_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m helpers.train --llava"):
+    with pytest.raises(FileNotFoundError, match="python -m helpers.step3.rebuild"):
         vi.load_checkpoint(tmp_path)
 
 

@@ -1,10 +1,11 @@
-"""helpers.scenes: scene graphs, their pictures, and the instruction data written from them."""
+"""helpers.step3.scenes: scene graphs, their pictures, and the instruction data written from them."""
 
 import numpy as np
 import pytest
 import torch
 
-from helpers import augment, data, scenes
+from helpers import data, pixels
+from helpers.step3 import scenes
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +43,12 @@ def test_sampled_scenes_avoid_and_include_pairs(vocabulary):
 def test_render_draws_each_object_in_its_cell(vocabulary):
     pictures = scenes.load_pictures(vocabulary)
     scene = scenes.Scene(((3, vocabulary[0]),), (1.0, 1.0, 1.0))
-    pixels = scenes.render([scene], pictures)
-    drawn = (augment.to_pictures(pixels)[0] < 250).any(axis=-1)  # not white
+    drawing = scenes.render([scene], pictures)
+    drawn = (pixels.to_pictures(drawing)[0] < 250).any(axis=-1)  # not white
     rows, cols = np.nonzero(drawn)
     assert rows.min() >= scenes.CELL - 2 and cols.min() >= scenes.CELL - 2  # bottom right only
     blank = scenes.render_background(scene.background)
-    assert torch.allclose(blank, augment.normalize(torch.ones(1, 3, 64, 64))[0])
+    assert torch.allclose(blank, pixels.normalize(torch.ones(1, 3, 64, 64))[0])
     with pytest.raises(KeyError, match="no picture"):
         scenes.render([scene], {})
 

@@ -103,18 +103,21 @@ def train_anchored(
     tower: torch.nn.Module,
     anchors: torch.Tensor,
     batches: Iterator,
-    seconds: float,
+    seconds: float | None,
     lr: float,
     semantic_weight: float,
     align_weight: float,
     desc: str,
+    steps: int | None = None,
 ) -> Trained:
-    """Train any tower and a fresh temperature with :func:`anchored_loss` for ``seconds`` (on the clock)."""
+    """Train any tower and a fresh temperature with :func:`anchored_loss` for ``steps``, or for
+    ``seconds`` on the clock (see :func:`helpers.training.fit`)."""
     scale = LogitScale()
     log = fit(
         anchored_loss(tower, scale, semantic_weight, align_weight, anchors.mean(dim=0)),
         [*tower.parameters(), *scale.parameters()],
         batches,
+        num_steps=steps,
         lr=lr,
         max_seconds=seconds,
         desc=desc,
@@ -123,22 +126,28 @@ def train_anchored(
 
 
 def train_image_tower(
-    minutes: float,
+    minutes: float | None = None,
     batch_size: int = 128,
     width: int = 32,
     lr: float = 1e-3,
     semantic_weight: float = 0.0,
     align_weight: float = 0.0,
     seed: int = 0,
+    steps: int | None = None,
+    limit: int | None = None,
 ) -> Trained:
-    """Train the image tower on the train concepts for ``minutes`` (the LR schedule runs on the clock)."""
-    concepts = data.load_concepts("train")
+    """Train the image tower on the train concepts (the first ``limit`` of them, or all) for ``steps``,
+    or for ``minutes`` with the learning-rate schedule on the clock (a course checkpoint's budget)."""
+    concepts = data.load_concepts("train")[:limit]
     anchors = torch.from_numpy(anchors_for(concepts))
     rgba = load_rgba(concepts)
     torch.manual_seed(seed)
     batches = image_batches(rgba, anchors, batch_size, seed)
     tower = ImageTower(ImageTowerConfig(width=width))
-    return train_anchored(tower, anchors, batches, minutes * 60, lr, semantic_weight, align_weight, "image tower")
+    seconds = minutes * 60 if minutes is not None else None
+    return train_anchored(
+        tower, anchors, batches, seconds, lr, semantic_weight, align_weight, "image tower", steps=steps
+    )
 
 
 def speech_batches(
@@ -180,7 +189,7 @@ def speech_batches(
 
 
 def train_audio_tower(
-    minutes: float,
+    minutes: float | None = None,
     voices: list[str] | None = None,
     extra: list[tuple[str, np.ndarray]] = (),
     batch_size: int = 128,
@@ -189,26 +198,31 @@ def train_audio_tower(
     semantic_weight: float = 0.0,
     align_weight: float = 0.0,
     seed: int = 0,
+    steps: int | None = None,
+    limit: int | None = None,
 ) -> Trained:
-    """Train the audio tower on train concepts spoken by train voices for ``minutes`` in all.
+    """Train the audio tower on train concepts (the first ``limit``, or all) spoken by train voices
+    for ``steps``, or for ``minutes`` in all.
 
-    Every clip of every train concept in ``voices`` (default: all train voices), plus
+    Every clip of every such concept in ``voices`` (default: all train voices), plus
     ``extra`` (concept id, 16 kHz waveform) recordings, becomes a log-mel once (that time
     counts in the minutes); augmentation happens per batch, on the log-mels.
     """
     start = time.perf_counter()
-    concepts = data.load_concepts("train")
+    concepts = data.load_concepts("train")[:limit]
     anchors = torch.from_numpy(anchors_for(concepts))
     row_of = {c.id: i for i, c in enumerate(concepts)}
     voices = voices if voices is not None else data.voices("train")
     if not set(voices) <= set(data.voices("train")):
         raise ValueError(f"train only on train voices {data.voices('train')}, not {sorted(set(voices))}")
-    clips = [c for c in data.load_speech("train", voice_split="train") if c.voice in voices]
-    recordings = [(c.concept_id, data.read_audio(c)) for c in clips] + list(extra)
+    clips = [c for c in data.load_speech("train", voice_split="train") if c.voice in voices and c.concept_id in row_of]
+    recordings = [(c.concept_id, data.read_audio(c)) for c in clips] + [r for r in extra if r[0] in row_of]
     mels = [speech_features(wave) for _, wave in recordings]
     rows = np.array([row_of[concept_id] for concept_id, _ in recordings])
     torch.manual_seed(seed)
     batches = speech_batches(mels, rows, anchors, batch_size, seed)
     tower = AudioTower(AudioTowerConfig(width=width))
-    seconds = max(1.0, minutes * 60 - (time.perf_counter() - start))
-    return train_anchored(tower, anchors, batches, seconds, lr, semantic_weight, align_weight, "audio tower")
+    seconds = max(1.0, minutes * 60 - (time.perf_counter() - start)) if minutes is not None else None
+    return train_anchored(
+        tower, anchors, batches, seconds, lr, semantic_weight, align_weight, "audio tower", steps=steps
+    )

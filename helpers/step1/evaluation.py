@@ -28,16 +28,17 @@ def eval_views(rgba: torch.Tensor, seed: int = EVAL_SEED) -> torch.Tensor:
     return augment.augment_images(rgba, torch.Generator().manual_seed(seed))
 
 
-@lru_cache(maxsize=1)
-def held_out_voice_mels() -> tuple[np.ndarray, ...]:
-    """Log-mels of every train concept's name in the held-out (test) voice, in concept order.
+@lru_cache(maxsize=2)
+def held_out_voice_mels(limit: int | None = None) -> tuple[np.ndarray, ...]:
+    """Log-mels of each train concept's name in the held-out (test) voice, in concept order
+    (the first ``limit`` concepts, or all).
 
     Decoded once a session: the notebook's live run and the checkpoint's evaluation share them.
     """
     clips = data.load_speech("train", voice_split="test")
     if [c.concept_id for c in clips] != [c.id for c in data.load_concepts("train")]:
         raise ValueError("expected one test-voice clip per train concept, in concept order")
-    return tuple(speech_features_of(clips))
+    return tuple(speech_features_of(clips[:limit]))
 
 
 @dataclass
@@ -66,12 +67,17 @@ class HeldOut:
         return np.array([row_of[i] for i in concept_ids])
 
 
-def embed_held_out(image_tower: ImageTower, audio_tower: AudioTower | None = None) -> HeldOut:
-    """Embed every held-out view (about 20 s): the input of every Step 1 figure."""
-    concepts, unseen = data.load_concepts("train"), data.load_concepts("zero_shot")
+def embed_held_out(image_tower: ImageTower, audio_tower: AudioTower | None = None, limit: int | None = None) -> HeldOut:
+    """Embed every held-out view (about 20 s): the input of every Step 1 figure.
+
+    ``limit`` keeps the first ``limit`` train and zero-shot concepts and their videos: a
+    quick check of the code (seconds), not the course's figures.
+    """
+    concepts, unseen = data.load_concepts("train")[:limit], data.load_concepts("zero_shot")[:limit]
     rgba = load_rgba(concepts)
-    videos = data.load_videos()
-    speech = None if audio_tower is None else embed_mels(audio_tower, list(held_out_voice_mels()))
+    kept = {c.id for c in concepts + unseen}
+    videos = [v for v in data.load_videos() if v.concept_id in kept]
+    speech = None if audio_tower is None else embed_mels(audio_tower, list(held_out_voice_mels(limit)))
     return HeldOut(
         concepts=concepts,
         text=anchors_for(concepts),

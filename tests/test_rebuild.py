@@ -1,18 +1,20 @@
-"""helpers.train: the rebuild command runs end to end on a tiny budget (as CI proves it)."""
+"""The rebuild commands (helpers.step1.rebuild, helpers.step3.rebuild) run end to end on a tiny budget, as CI proves."""
 
 import json
 
 import numpy as np
 import torch
 
-from helpers import data, embeddings, train
-from helpers import visual_instruction as vi
+from helpers import data, embeddings
+from helpers.step1 import rebuild as step1_rebuild
+from helpers.step3 import rebuild as step3_rebuild
+from helpers.step3 import visual_instruction as vi
 
 
 def test_tiny_rebuild_writes_loadable_towers_and_a_record(tmp_path):
-    assert train.main(["--all", "--tiny", "--out", str(tmp_path)]) == 0
+    assert step1_rebuild.main(["--tiny", "--out", str(tmp_path)]) == 0
     record = json.loads((tmp_path / "TRAINING.json").read_text())
-    assert record["data_version"] == train.data_version()
+    assert record["data_version"] == data.version()
     assert record["image_tower"]["steps"] >= 1 and record["audio_tower"]["steps"] >= 1
     for key in ("step1.text_to_image.r1", "step1.audio_to_image.r5", "step1.video_to_text.r1"):
         assert 0.0 <= record["metrics"][key] <= 1.0
@@ -23,17 +25,17 @@ def test_tiny_rebuild_writes_loadable_towers_and_a_record(tmp_path):
 
 def test_extra_voices_never_reuse_the_test_or_reserved_voices():
     test_bases = {v.split("+")[0] for v in data.voices("test")} | set(data.splits()["reserved_voices"])
-    assert not {v.split("+")[0] for v in train.EXTRA_VOICES} & test_bases
-    assert not set(train.EXTRA_VOICES) & set(data.voices())
+    assert not {v.split("+")[0] for v in step1_rebuild.EXTRA_VOICES} & test_bases
+    assert not set(step1_rebuild.EXTRA_VOICES) & set(data.voices())
 
 
 def test_tiny_llava_rebuild_writes_a_loadable_llava_and_its_ablations(tmp_path):
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    assert train.main(["--llava", "--tiny", "--out", str(tmp_path)]) == 0
+    assert step3_rebuild.main(["--tiny", "--out", str(tmp_path)]) == 0
     record = json.loads((tmp_path / "TRAINING.json").read_text())
     assert set(record["phases"]) == {"pretrain", "stage1", "stage2"}
-    assert set(record["ablations"]) == set(train.ABLATIONS)
+    assert set(record["ablations"]) == set(step3_rebuild.ABLATIONS)
     assert set(record["answers_after"]) == {"stage1", "stage2"}
     assert all(set(row) == {"scene", *vi.PROBE_QUESTIONS} for row in record["answers_after"]["stage2"])
     assert 0.0 <= record["metrics"]["step3.vqa.exact_match"] <= 1.0

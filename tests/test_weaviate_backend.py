@@ -1,4 +1,4 @@
-"""helpers.weaviate_store without a server: what it asks the installed weaviate-client to send.
+"""helpers.vector_store.weaviate_backend without a server: what it asks the installed weaviate-client to send.
 
 The contract suite (test_vector_store.py) runs against a real server when WEAVIATE_URL is
 set. These tests run always: a stand-in client records every call, checks it against the
@@ -22,7 +22,7 @@ from weaviate.collections.query import _QueryCollection
 
 from helpers import vector_store
 from helpers.vector_store import Range, Schema, VectorStoreError, object_id
-from helpers.weaviate_store import where_to_filter
+from helpers.vector_store.weaviate_backend import where_to_filter
 
 SCHEMA = Schema(
     properties={"source": "text", "modality": "text", "seconds": "float", "rank": "int"}, vectors={"semantic": 4}

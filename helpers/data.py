@@ -29,12 +29,12 @@ from types import MappingProxyType
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from helpers.audio import SAMPLE_RATE
 from helpers.settings import DATA_DIR
 
 MODALITIES = ("text", "image", "speech", "video")
 CONCEPT_SPLITS = ("train", "zero_shot")
 VOICE_SPLITS = ("train", "test")
-SAMPLE_RATE = 16_000
 MANIFEST = "MANIFEST.sha256"
 REBUILD_HINT = "python data/build_dataset.py (maintainers; needs the Debian packages in data/README.md)"
 

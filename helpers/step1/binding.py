@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from helpers import data
+from helpers import data, settings
 from helpers.audio import MEL_FLOOR, pad_mels, speech_features
 from helpers.embeddings import anchors_for
 from helpers.losses import LogitScale, clip_loss
@@ -65,7 +65,7 @@ def semantic_targets(anchors: torch.Tensor, weight: float, temperature: float = 
     them place concepts they never saw.
     """
     similarity = (anchors @ anchors.T / temperature).fill_diagonal_(float("-inf"))
-    return (1 - weight) * torch.eye(len(anchors)) + weight * similarity.softmax(dim=1)
+    return (1 - weight) * torch.eye(len(anchors), device=anchors.device) + weight * similarity.softmax(dim=1)
 
 
 def anchored_loss(
@@ -111,18 +111,21 @@ def train_anchored(
     steps: int | None = None,
 ) -> Trained:
     """Train any tower and a fresh temperature with :func:`anchored_loss` for ``steps``, or for
-    ``seconds`` on the clock (see :func:`helpers.training.fit`)."""
-    scale = LogitScale()
+    ``seconds`` on the clock (see :func:`helpers.training.fit`), on ``COURSE_DEVICE``; the
+    trained tower comes back on the CPU, where the course embeds."""
+    device = settings.device()
+    tower, scale = tower.to(device), LogitScale().to(device)
     log = fit(
-        anchored_loss(tower, scale, semantic_weight, align_weight, anchors.mean(dim=0)),
+        anchored_loss(tower, scale, semantic_weight, align_weight, anchors.mean(dim=0).to(device)),
         [*tower.parameters(), *scale.parameters()],
         batches,
         num_steps=steps,
         lr=lr,
         max_seconds=seconds,
         desc=desc,
+        device=device,
     )
-    return Trained(tower.eval(), scale, log)
+    return Trained(tower.cpu().eval(), scale.cpu(), log)
 
 
 def train_image_tower(

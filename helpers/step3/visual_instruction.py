@@ -24,13 +24,12 @@ import numpy as np
 import torch
 from transformers import LlamaForCausalLM, LlavaForConditionalGeneration, PreTrainedTokenizerFast
 
-from helpers import data
-from helpers.settings import CHECKPOINTS_DIR
+from helpers import data, settings
 from helpers.step3 import llava, scenes
 from helpers.step3.llava import IMAGE_TOKEN
 from helpers.training import TrainLog, fit
 
-CHECKPOINT_DIR = CHECKPOINTS_DIR / "step3"  # written by `python -m helpers.step3.rebuild`
+CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step3"  # written by `python -m helpers.step3.rebuild`
 
 BRIEF_PROMPT = "Describe the image briefly."
 DETAIL_PROMPT = "Describe the image in detail."
@@ -187,7 +186,8 @@ def pretrain_decoder(
 ) -> TrainLog:
     """The language prior: ``decoder`` as a causal LM on ``texts`` for ``minutes`` (the
     course checkpoint's clock) or ``steps`` (a live run that gives the same numbers anywhere)."""
-    decoder.train()
+    device = settings.device()
+    decoder.to(device).train()
     log = fit(
         lambda batch: decoder(**batch).loss,
         decoder.parameters(),
@@ -196,6 +196,7 @@ def pretrain_decoder(
         lr=lr,
         max_seconds=minutes * 60 if minutes is not None else None,
         desc="decoder",
+        device=device,
     )
     decoder.eval()
     return log
@@ -223,7 +224,8 @@ def train_stage(
     if stage == 2 and train_decoder:
         model.model.language_model.requires_grad_(True)
         model.lm_head.requires_grad_(True)
-    model.train()
+    device = settings.device()
+    model.to(device).train()
     model.model.vision_tower.eval()  # frozen: BatchNorm keeps its Step 1 statistics
     log = fit(
         lambda batch: model(**batch).loss,
@@ -233,6 +235,7 @@ def train_stage(
         lr=lr,
         max_seconds=minutes * 60 if minutes is not None else None,
         desc=f"stage {stage}",
+        device=device,
     )
     model.eval()
     return log
@@ -265,11 +268,11 @@ def answer(
     for start in range(0, len(questions), batch_size):
         chunk = questions[start : start + batch_size]
         prompts = [[tokenizer.bos_token_id, *prompt_ids(tokenizer, q, tokens)] for q in chunk]
-        ids = pad(prompts, tokenizer.pad_token_id, left=True)
+        ids = pad(prompts, tokenizer.pad_token_id, left=True).to(model.device)
         generated = model.generate(
             input_ids=ids,
             attention_mask=(ids != tokenizer.pad_token_id).long(),
-            pixel_values=pixel_values[start : start + batch_size],
+            pixel_values=pixel_values[start : start + batch_size].to(model.device),
             max_new_tokens=max_new_tokens,
             do_sample=False,
             pad_token_id=tokenizer.pad_token_id,
@@ -413,5 +416,5 @@ def load_checkpoint(folder: str | Path | None = None) -> tuple[LlavaForCondition
             f"{folder} holds no LLaVA: restore the committed checkpoint with `git checkout -- checkpoints/` "
             "or rebuild it with `python -m helpers.step3.rebuild`"
         )
-    model = AutoModelForImageTextToText.from_pretrained(folder, dtype=torch.float32).eval()
+    model = AutoModelForImageTextToText.from_pretrained(folder, dtype=torch.float32).to(settings.device()).eval()
     return model, AutoProcessor.from_pretrained(folder)

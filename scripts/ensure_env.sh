@@ -5,10 +5,12 @@
 #   COURSE_VENV  where the environment lives (default: .venv in the repository)
 #   PYTHON       the interpreter that creates it (default: python3; 3.10 or newer);
 #                only used when the environment does not exist yet
+#   COURSE_CONSTRAINTS  a pip constraints file (default: constraints.txt, the exact versions
+#                the course was last verified with); "none" installs from requirements.txt's ranges
 #
 # A repeated run is cheap: requirements are installed again only when
-# requirements.txt, pyproject.toml or the environment's Python changed since the
-# last install into this environment. Linux and macOS (on Windows, use WSL).
+# requirements.txt, the constraints, pyproject.toml or the environment's Python changed
+# since the last install into this environment. Linux and macOS (on Windows, use WSL).
 set -euo pipefail
 COURSE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 COURSE_VENV="${COURSE_VENV:-$COURSE_ROOT/.venv}"
@@ -38,18 +40,28 @@ if ! python_ok "$COURSE_PY"; then
 fi
 export COURSE_PY
 
+COURSE_CONSTRAINTS="${COURSE_CONSTRAINTS:-$COURSE_ROOT/constraints.txt}"
+constraint_args=()
+if [ "$COURSE_CONSTRAINTS" != "none" ]; then
+  if [ ! -f "$COURSE_CONSTRAINTS" ]; then
+    echo "error: constraints file $COURSE_CONSTRAINTS not found (COURSE_CONSTRAINTS=none installs without one)." >&2
+    exit 1
+  fi
+  constraint_args=(-c "$COURSE_CONSTRAINTS")
+fi
+
 stamp_file="$COURSE_VENV/.course-requirements.sha256"
-wanted="$("$COURSE_PY" - "$COURSE_ROOT/requirements.txt" "$COURSE_ROOT/pyproject.toml" <<'PY'
-import hashlib, sys
+wanted="$("$COURSE_PY" - "$COURSE_ROOT/requirements.txt" "$COURSE_ROOT/pyproject.toml" "$COURSE_CONSTRAINTS" <<'PY'
+import hashlib, os, sys
 digest = hashlib.sha256(sys.version.encode())
 for path in sys.argv[1:]:
-    digest.update(open(path, "rb").read())
+    digest.update(open(path, "rb").read() if os.path.isfile(path) else path.encode())
 print(digest.hexdigest())
 PY
 )"
 if [ "$(cat "$stamp_file" 2>/dev/null)" != "$wanted" ]; then
   echo "[setup] installing requirements (the first time takes a few minutes: torch is large)"
-  "$COURSE_PY" -m pip install --quiet --disable-pip-version-check -r "$COURSE_ROOT/requirements.txt"
+  "$COURSE_PY" -m pip install --quiet --disable-pip-version-check -r "$COURSE_ROOT/requirements.txt" ${constraint_args[@]+"${constraint_args[@]}"}
   "$COURSE_PY" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course .venv)" >/dev/null
   echo "$wanted" > "$stamp_file"
 fi

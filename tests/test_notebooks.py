@@ -15,10 +15,14 @@ IMPORT = re.compile(r"^(import |from \S+ import )", re.MULTILINE)
 def test_notebook_structure(path):
     cells = nbformat.read(path, as_version=4).cells
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), "starts with a title cell"
-    assert "Runtime" in cells[0].source, "the title cell says how long the notebook runs"
+    assert "**You will learn**" in cells[0].source, "the title cell says what you will learn"
+    assert "**Runtime:**" in cells[0].source, "the title cell says how long the notebook runs"
     code = [c for c in cells if c.cell_type == "code"]
     assert IMPORT.search(code[0].source), "the first code cell holds the imports"
     late = [c.source.splitlines()[0] for c in code[1:] if IMPORT.search(c.source)]
     assert not late, f"imports belong in the first code cell, found later in: {late}"
-    assert any(c.cell_type == "markdown" and c.source.startswith("## Summary") for c in cells), "ends with a summary"
+    closing = [c.source for c in cells if c.cell_type == "markdown"][-1]
+    assert "## Summary" in "".join(c.source for c in cells if c.cell_type == "markdown"), "has a summary"
+    assert re.search(r"^(## |\*\*)Exercises", closing, re.MULTILINE), "ends with exercises"
+    assert "the issue" not in "".join(c.source for c in cells).lower(), "a learner cannot see an issue"
     assert all(not c.get("outputs") for c in code), "notebooks are committed without outputs"

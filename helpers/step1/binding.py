@@ -83,7 +83,7 @@ def anchored_loss(
     of 0.3, off in a direction of its own. Two towers trained that way each find text
     but not each other (speech->picture R@5 0.10 with speech->text R@5 1.00). The
     alignment term pulls each output onto its anchor, so towers that never saw each
-    other's data meet there: the emergent binding needs it.
+    other's data meet there: the emergent binding needs it. Taught in notebook 1.2.
     """
 
     def loss(batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:

@@ -111,6 +111,7 @@ class GridVisionTower(PreTrainedModel):
     patch features; this tower's best-trained output is that embedding, so the projector
     gets both. Returned as ``hidden_states`` so that ``LlavaModel`` selects it as it
     selects a CLIP layer (``vision_feature_layer=-1``, ``vision_feature_select_strategy="full"``).
+    Taught in notebook 3.1 (how the grid becomes image tokens).
     """
 
     config_class = GridVisionConfig

@@ -68,6 +68,7 @@ def encode_dialogue(
     """(input ids, labels) of a conversation about one image: labels only on the answers.
 
     The ids equal what ``LlavaProcessor`` makes of the chat template's text (a test checks it).
+    Taught in notebook 3.1 (answer-only label masking).
     """
     ids: list[int] = [tokenizer.bos_token_id]
     labels: list[int] = [IGNORE]

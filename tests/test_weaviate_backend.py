@@ -2,8 +2,10 @@
 
 The contract suite (test_vector_store.py) runs against a real server when WEAVIATE_URL is
 set. These tests run always: a stand-in client records every call, checks it against the
-signature of the real client method it stands for, and the collection schema and filters
-are serialised by the client's own code into the JSON and protobuf a server would receive.
+signature of the real client method it stands for (taken from a real, never connected
+``WeaviateClient``'s objects, the public seam), and the collection schema and filters are
+serialised by the client's own code into the JSON and protobuf a server would receive (the
+two private classes left: the client has no public way to show what it would send).
 """
 
 import inspect
@@ -13,12 +15,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import weaviate
-from weaviate.collections.aggregate import _AggregateCollection
-from weaviate.collections.batch.collection import _BatchCollection, _BatchCollectionWrapper
+from weaviate.collections import BatchCollection
 from weaviate.collections.classes.config import _CollectionConfigCreate
-from weaviate.collections.collections import _Collections
 from weaviate.collections.filters import _FilterToGRPC
-from weaviate.collections.query import _QueryCollection
+from weaviate.connect import ConnectionParams
 
 from helpers import vector_store
 from helpers.vector_store import Range, Schema, VectorStoreError, object_id
@@ -37,10 +37,13 @@ class Recorder:
 
     def method(self, real, answer=None):
         signature = inspect.signature(real)
+        unbound = not inspect.ismethod(real)  # a class's function takes self first
 
         def call(*args, **kwargs):
-            bound = signature.bind(None, *args, **kwargs).arguments  # TypeError if the client has no such parameter
-            bound.pop(next(iter(signature.parameters)))
+            # TypeError if the client has no such parameter
+            bound = signature.bind(*([None] if unbound else []), *args, **kwargs).arguments
+            if unbound:
+                bound.pop(next(iter(signature.parameters)))
             self.calls.append((real.__name__, bound))
             return answer(**bound) if callable(answer) else answer
 
@@ -50,8 +53,15 @@ class Recorder:
         return [arguments for called, arguments in self.calls if called == name]
 
 
+@pytest.fixture(scope="module")
+def real():
+    """A real client and collection handle, never connected: where the real methods' signatures come from."""
+    client = weaviate.WeaviateClient(ConnectionParams.from_url("http://localhost:8080", 50051), skip_init_checks=True)
+    return SimpleNamespace(collections=client.collections, collection=client.collections.use("Corpus"))
+
+
 @pytest.fixture
-def client(monkeypatch):
+def client(monkeypatch, real):
     """A stand-in for ``weaviate.connect_to_custom``'s client, with one collection's handle."""
     calls = Recorder()
     created = {}
@@ -63,28 +73,30 @@ def client(monkeypatch):
 
     @contextmanager
     def fixed_size(**_):
-        yield SimpleNamespace(add_object=calls.method(_BatchCollection.add_object))
+        yield SimpleNamespace(add_object=calls.method(BatchCollection.add_object))
 
     hit = SimpleNamespace(uuid=object_id("a"), metadata=SimpleNamespace(distance=0.25), properties={"source": "a"})
     handle = SimpleNamespace(
         batch=SimpleNamespace(
-            fixed_size=calls.method(_BatchCollectionWrapper.fixed_size, fixed_size), failed_objects=[]
+            fixed_size=calls.method(real.collection.batch.fixed_size, fixed_size), failed_objects=[]
         ),
         query=SimpleNamespace(
-            near_vector=calls.method(_QueryCollection.near_vector, SimpleNamespace(objects=[hit])),
-            fetch_object_by_id=calls.method(_QueryCollection.fetch_object_by_id),
+            near_vector=calls.method(real.collection.query.near_vector, SimpleNamespace(objects=[hit])),
+            fetch_object_by_id=calls.method(real.collection.query.fetch_object_by_id),
         ),
-        aggregate=SimpleNamespace(over_all=calls.method(_AggregateCollection.over_all, SimpleNamespace(total_count=7))),
+        aggregate=SimpleNamespace(
+            over_all=calls.method(real.collection.aggregate.over_all, SimpleNamespace(total_count=7))
+        ),
         config=SimpleNamespace(get=lambda: SimpleNamespace(description=created.get("Corpus"))),
     )
     fake = SimpleNamespace(
         calls=calls,
         handle=handle,
         collections=SimpleNamespace(
-            create=calls.method(_Collections.create, create),
+            create=calls.method(real.collections.create, create),
             exists=lambda name: name in created,
             get=lambda name: handle,
-            delete=calls.method(_Collections.delete),
+            delete=calls.method(real.collections.delete),
             list_all=lambda simple: dict.fromkeys(created),
         ),
         close=lambda: None,

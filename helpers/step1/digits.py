@@ -134,7 +134,7 @@ def pair_batches(data: DigitData, batch_size: int = 64, seed: int = 0) -> Iterat
 
 
 def loss_function(model: DigitModel, loss: str):
-    """The batch -> loss function for ``contrastive.train``."""
+    """The batch -> loss function for ``training.fit``."""
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
 

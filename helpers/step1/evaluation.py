@@ -28,13 +28,17 @@ def eval_views(rgba: torch.Tensor, seed: int = EVAL_SEED) -> torch.Tensor:
     return augment.augment_images(rgba, torch.Generator().manual_seed(seed))
 
 
-@lru_cache(maxsize=2)
 def held_out_voice_mels(limit: int | None = None) -> tuple[np.ndarray, ...]:
     """Log-mels of each train concept's name in the held-out (test) voice, in concept order
     (the first ``limit`` concepts, or all).
 
     Decoded once a session: the notebook's live run and the checkpoint's evaluation share them.
     """
+    return _held_out_voice_mels(limit)  # one cache entry per limit, however it is passed
+
+
+@lru_cache(maxsize=2)
+def _held_out_voice_mels(limit: int | None) -> tuple[np.ndarray, ...]:
     clips = data.load_speech("train", voice_split="test")
     if [c.concept_id for c in clips] != [c.id for c in data.load_concepts("train")]:
         raise ValueError("expected one test-voice clip per train concept, in concept order")

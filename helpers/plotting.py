@@ -138,7 +138,7 @@ def recall_heatmap(
     (a modality against itself) is left blank.
     """
     fig, axes = plt.subplots(1, len(ks), figsize=(5 * len(ks), 4), squeeze=False, layout="constrained")
-    for i, (ax, k) in enumerate(zip(axes.flat, ks, strict=True)):
+    for panel, (ax, k) in enumerate(zip(axes.flat, ks, strict=True)):
         table = np.full((len(modalities), len(modalities)), np.nan)
         for (query, target, kk), value in recall.items():
             if kk == k:
@@ -146,7 +146,8 @@ def recall_heatmap(
         shown = ax.imshow(table, vmin=0, vmax=1, cmap="viridis")
         ax.set_xticks(range(len(modalities)), modalities)
         ax.set_yticks(range(len(modalities)), modalities)
-        ax.set(xlabel="target", ylabel="query" if i == 0 else "", title=f"{title}, recall@{k}" if title else f"recall@{k}")
+        heading = f"{title}, recall@{k}" if title else f"recall@{k}"
+        ax.set(xlabel="target", ylabel="" if panel else "query", title=heading)
         for (i, j), value in np.ndenumerate(table):
             if not np.isnan(value):
                 ax.text(j, i, f"{value:.2f}", ha="center", va="center", color="white" if value < 0.6 else "black")

@@ -5,7 +5,11 @@ points at a server (for example `docker run -p 8080:8080 -p 50051:50051
 cr.weaviate.io/semitechnologies/weaviate:1.32.0`).
 """
 
+import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -183,3 +187,186 @@ def test_an_ann_index_on_a_named_vector_keeps_finding_the_nearest(tmp_path):
     assert collection.table.list_indices()[0].columns == ["vector_semantic"]
     hit = collection.search(vectors["semantic"][42], "semantic", limit=1, where={"modality": "video"})[0]
     assert hit.properties["source"] == "item-42" and hit.score == pytest.approx(1.0, abs=0.02)
+
+
+# ---- the embedded store under concurrent writers, a killed writer, and non-finite vectors
+SMALL = Schema(properties={"source": "text", "writer": "int"}, vectors={"v": 4})
+WRITERS, SOURCES, EXISTING = 3, 2_000, 1_000  # every writer upserts the same sources; the first 1,000 exist
+PROCESS_TIMEOUT_S = 60
+
+
+def upsert_as_writer(path: str, writer: int, start) -> None:
+    """A writer process: every source, in batches of 100, with vectors all ``writer``, from when all writers
+    are ready (``start``, a barrier), so that they write the same objects at the same time."""
+    collection = vector_store.open_store("lancedb", path=path).create_collection("Shared", SMALL)
+    objects = [{"source": f"s{i}", "writer": writer} for i in range(SOURCES)]
+    start.wait(PROCESS_TIMEOUT_S)
+    collection.upsert(objects, {"v": np.full((SOURCES, 4), writer, np.float32)}, batch_size=100, progress=False)
+
+
+def snapshot(collection) -> list[dict]:
+    """Every row of the collection, read from one version."""
+    return collection.table.search().select(["source", "writer", "vector_v"]).limit(None).to_arrow().to_pylist()
+
+
+def torn(rows: list[dict]) -> int:
+    """Rows whose vector is not from the same write as their properties (each writer writes vectors of its number)."""
+    return sum(row["vector_v"] != [row["writer"]] * 4 for row in rows)
+
+
+def read_while_writing(path: str, stop, results) -> None:
+    """A reader process: snapshots of the whole collection through one handle, the last one after ``stop``.
+    Puts the number of reads, the most rows beyond one per source and the most torn rows in one snapshot,
+    the fewest rows seen, and the rows of the last snapshot."""
+    collection = vector_store.open_store("lancedb", path=path).get_collection("Shared")
+    reads, extra, torn_rows, fewest = 0, 0, 0, SOURCES
+    while True:
+        done = stop.is_set()
+        rows = snapshot(collection)
+        extra = max(extra, len(rows) - len({row["source"] for row in rows}))
+        torn_rows, fewest, reads = max(torn_rows, torn(rows)), min(fewest, len(rows)), reads + 1
+        if done:
+            results.put((reads, extra, torn_rows, fewest, len(rows)))
+            return
+
+
+def test_concurrent_writers_leave_one_object_per_source_and_readers_never_see_two(tmp_path):
+    """Real processes: writers upserting the same sources at once (half exist, half are new) and a reader
+    reading during the writes. Without the write lock, or without reading the newest version first, this
+    left duplicates (and the reader never saw the writers' objects)."""
+    path = str(tmp_path / "shared")
+    prefilled = vector_store.open_store("lancedb", path=path).create_collection("Shared", SMALL)
+    objects = [{"source": f"s{i}", "writer": -1} for i in range(EXISTING)]
+    prefilled.upsert(objects, {"v": np.full((EXISTING, 4), -1, np.float32)}, progress=False)
+    context = multiprocessing.get_context("spawn")
+    start, stop, results = context.Barrier(WRITERS), context.Event(), context.Queue()
+    reader = context.Process(target=read_while_writing, args=(path, stop, results))
+    writers = [context.Process(target=upsert_as_writer, args=(path, w, start)) for w in range(WRITERS)]
+    for process in [reader, *writers]:
+        process.start()
+    deadline = time.monotonic() + PROCESS_TIMEOUT_S
+    for process in writers:
+        process.join(max(0.0, deadline - time.monotonic()))
+    stop.set()
+    reads, extra, torn_rows, fewest, last = results.get(timeout=PROCESS_TIMEOUT_S)
+    reader.join(PROCESS_TIMEOUT_S)
+    for process in [reader, *writers]:
+        if process.is_alive():
+            process.kill()
+    assert [p.exitcode for p in [reader, *writers]] == [0] * (WRITERS + 1), "a process failed or timed out"
+    collection = vector_store.open_store("lancedb", path=path).get_collection("Shared")  # a fresh handle
+    audit = collection.audit()
+    assert not audit.duplicates, f"{len(audit.duplicates)} source(s) stored more than once, in {audit.rows} rows"
+    assert audit.rows == collection.count() == SOURCES
+    rows = snapshot(collection)
+    assert torn(rows) == 0 and {row["writer"] for row in rows} <= set(range(WRITERS))  # each object one write's
+    seen = f"over {reads} reads: {extra} extra rows, {torn_rows} torn objects, {fewest} rows at least"
+    assert (extra, torn_rows, fewest >= EXISTING) == (0, 0, True), f"a reader saw duplicates or lost objects ({seen})"
+    assert last == SOURCES, "the reader's handle did not see the writers' objects"
+
+
+def test_a_stale_handle_upserts_against_the_newest_version(tmp_path):
+    """Two handles on one store (as two processes have): the second one's upsert of a source the
+    first one added replaces it; LanceDB's default would join against its older version and add a copy."""
+    first = vector_store.open_store("lancedb", path=tmp_path / "two").create_collection("Two", SMALL)
+    second = vector_store.open_store("lancedb", path=tmp_path / "two").get_collection("Two")
+    first.upsert([{"source": "a", "writer": 1}], {"v": np.ones((1, 4))}, progress=False)
+    second.upsert([{"source": "a", "writer": 2}], {"v": np.ones((1, 4))}, progress=False)
+    assert first.count() == second.count() == 1 and second.fetch(["a"])[0]["writer"] == 2
+
+
+LOCK_HOLDER = """
+import sys, time
+from pathlib import Path
+from helpers.vector_store.lancedb_backend import write_lock
+
+with write_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_write_waits_while_another_process_holds_the_collections_lock(tmp_path, monkeypatch):
+    """Writes take turns across processes; a process that dies holding the lock releases it."""
+    from helpers.vector_store import lancedb_backend
+
+    collection = vector_store.open_store("lancedb", path=tmp_path / "locked").create_collection("Locked", SMALL)
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(collection.lock_path)], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline() == b"held\n"
+        monkeypatch.setattr(lancedb_backend, "LOCK_TIMEOUT_S", 0.5)
+        with pytest.raises(TimeoutError, match="another process has been writing"):
+            collection.upsert([{"source": "a", "writer": 0}], {"v": np.ones((1, 4))}, progress=False)
+        assert collection.count() == 0
+    finally:
+        holder.kill()
+        holder.wait(PROCESS_TIMEOUT_S)
+        holder.stdout.close()
+    monkeypatch.setattr(lancedb_backend, "LOCK_TIMEOUT_S", 10)
+    collection.upsert([{"source": "a", "writer": 0}], {"v": np.ones((1, 4))}, progress=False)
+    assert collection.count() == 1
+
+
+CRASH_BATCH, CRASH_BATCHES = 2_000, 100  # up to 200,000 objects; the writer is killed after a few batches
+CRASH_WRITER = """
+import sys
+import numpy as np
+from helpers import vector_store
+from helpers.vector_store import Schema
+
+schema = Schema(properties={"source": "text", "batch": "int"}, vectors={"v": 64})
+collection = vector_store.open_store("lancedb", path=sys.argv[1]).create_collection("Crash", schema)
+batch = int(sys.argv[2])
+for n in range(int(sys.argv[3])):
+    objects = [{"source": f"s{i}", "batch": n} for i in range(n * batch, (n + 1) * batch)]
+    vectors = np.random.default_rng(n).normal(size=(batch, 64)).astype(np.float32)
+    collection.upsert(objects, {"v": vectors}, progress=False)
+    print(n + 1, flush=True)  # this batch is acknowledged: committed
+"""
+
+
+def test_a_writer_killed_mid_upsert_loses_only_its_unacknowledged_batch(tmp_path, monkeypatch):
+    from helpers.vector_store import lancedb_backend
+
+    monkeypatch.setattr(lancedb_backend, "LOCK_TIMEOUT_S", 20)  # the dead writer's lock must be free
+    path = str(tmp_path / "crash")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", CRASH_WRITER, path, str(CRASH_BATCH), str(CRASH_BATCHES)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        acknowledged = 0
+        while acknowledged < 3:  # three batches committed: it is now writing the fourth
+            line = writer.stdout.readline()
+            assert line, "the writer stopped before it was killed"
+            acknowledged = int(line)
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(PROCESS_TIMEOUT_S)
+        acknowledged = max([acknowledged, *map(int, writer.stdout.read().split())])
+    finally:
+        writer.kill()
+        writer.stdout.close()
+    assert writer.returncode == -signal.SIGKILL
+    collection = vector_store.open_store("lancedb", path=path).get_collection("Crash")
+    kept = acknowledged * CRASH_BATCH
+    assert collection.count({"batch": Range(high=acknowledged - 1)}) == kept  # every acknowledged batch, whole
+    assert collection.count() in (kept, kept + CRASH_BATCH)  # the batch in flight: all or nothing
+    vectors = np.random.default_rng(1).normal(size=(CRASH_BATCH, 64)).astype(np.float32)
+    hit = collection.search(vectors[5], "v", limit=1)[0]
+    assert hit.properties["source"] == f"s{CRASH_BATCH + 5}" and hit.score == pytest.approx(1.0, abs=1e-4)
+    again = [{"source": f"s{i}", "batch": i // CRASH_BATCH} for i in range(kept + CRASH_BATCH)]
+    collection.upsert(again, {"v": np.ones((len(again), 64))}, progress=False)
+    audit = collection.audit()
+    assert audit.ok and audit.rows == collection.count() == kept + CRASH_BATCH
+
+
+def test_non_finite_vectors_are_refused_before_anything_is_written(filled):
+    collection, objects, vectors = filled
+    new_objects = make_objects(42)[0][40:]
+    for bad in (np.nan, np.inf, -np.inf):
+        semantic = np.ones((2, 8), np.float32)
+        semantic[1, 3] = bad
+        with pytest.raises(VectorStoreError, match=r"'semantic' holds NaN or infinite values \(object 1, item-41\)"):
+            collection.upsert(new_objects, {"semantic": semantic, "extra": np.ones((2, 3))}, batch_size=1)
+    assert collection.count() == 40 and not collection.fetch(["item-40"])

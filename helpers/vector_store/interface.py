@@ -10,8 +10,9 @@ a limit and a filter written as a plain dict::
     {"group": ["Animals & Nature", "Food & Drink"]}   # in
     {"seconds": Range(0.5, 1.0)}               # range, inclusive; Range(low=0.5) is open-ended
 
-Every check on the input (names, types, dimensions) happens before anything is written,
-so a bad batch leaves the store as it was.
+Every check on the input (names, types, dimensions, finite vectors) happens before
+anything is written, so a bad batch leaves the store as it was. Each backend keeps one
+object per source when several processes upsert at once (see each backend's docstring).
 """
 
 from __future__ import annotations
@@ -122,9 +123,9 @@ class Collection(ABC):
         from tqdm.auto import tqdm
 
         objects = [dict(o) for o in objects]
-        arrays = self._check_vectors(vectors, len(objects))
         for row, obj in enumerate(objects):
             self._check_properties(obj, row)
+        arrays = self._check_vectors(vectors, objects)
         ids = [object_id(o["source"]) for o in objects]
         if len(set(ids)) != len(ids):
             raise VectorStoreError("two objects in one upsert share a source; each source is one object")
@@ -174,7 +175,8 @@ class Collection(ABC):
             where[name] = values
         return where
 
-    def _check_vectors(self, vectors: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    def _check_vectors(self, vectors: Mapping[str, np.ndarray], objects: list[dict]) -> dict[str, np.ndarray]:
+        n = len(objects)
         unknown = set(vectors) - set(self.schema.vectors)
         if unknown:
             raise VectorStoreError(
@@ -191,8 +193,12 @@ class Collection(ABC):
                     f"named vector {name!r} has shape {array.shape}; expected ({n}, {dim}): one row of "
                     f"dimension {dim} per object"
                 )
-            if not np.isfinite(array).all():
-                raise VectorStoreError(f"named vector {name!r} holds NaN or infinite values")
+            bad = np.flatnonzero(~np.isfinite(array).all(axis=1))
+            if bad.size:
+                first, more = objects[bad[0]]["source"], f", and {bad.size - 1} more" if bad.size > 1 else ""
+                raise VectorStoreError(
+                    f"named vector {name!r} holds NaN or infinite values (object {bad[0]}, {first}{more})"
+                )
             arrays[name] = array
         return arrays
 

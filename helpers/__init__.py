@@ -20,7 +20,8 @@ Shared:
 - ``helpers.plotting``        image grids, spectrograms, video strips, recall heatmaps, players
 - ``helpers.bench``           ``python -m helpers.bench``: the course's metrics; notebooks' ``record``
 - ``helpers.vector_store``    the store interface, ``open_store()``, and a module per backend:
-  ``interface``, ``lancedb_backend`` (default), ``weaviate_backend``
+  ``interface``, ``lancedb_backend`` (default), ``weaviate_backend``; ``check`` (``python -m
+  helpers.vector_store.check``: duplicates, non-finite vectors, ``--repair``)
 
 One package per step:
 

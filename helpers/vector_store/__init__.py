@@ -6,6 +6,8 @@
   persistent vector database from PyPI that runs on Linux, macOS and Windows.
 - :mod:`helpers.vector_store.weaviate_backend`: a Weaviate server at a URL (local Docker,
   a cluster or Weaviate Cloud) through ``weaviate-client`` v4.
+- :mod:`helpers.vector_store.check`: ``python -m helpers.vector_store.check``, the embedded
+  store's counts, named vectors, duplicates and non-finite vectors (``--repair``).
 
 :func:`open_store` picks the backend from the profile, so the same notebook cell runs on either.
 """
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from helpers.vector_store.interface import (
     Collection,
@@ -24,9 +27,26 @@ from helpers.vector_store.interface import (
     object_id,
 )
 
-__all__ = ["Collection", "Hit", "Range", "Schema", "VectorStore", "VectorStoreError", "object_id", "open_store"]
+__all__ = [
+    "Collection",
+    "Hit",
+    "Range",
+    "Schema",
+    "VectorStore",
+    "VectorStoreError",
+    "default_path",
+    "object_id",
+    "open_store",
+]
 
 DEFAULT_STORE_DIR = "vector-store"  # under the build folder, unless COURSE_STORE_PATH says otherwise
+
+
+def default_path() -> Path:
+    """The embedded store's folder: ``COURSE_STORE_PATH``, or ``vector-store`` in the build folder."""
+    from helpers import settings
+
+    return Path(os.environ.get("COURSE_STORE_PATH") or settings.BUILD_DIR / DEFAULT_STORE_DIR)
 
 
 def open_store(
@@ -46,8 +66,7 @@ def open_store(
     if backend == "lancedb":
         from helpers.vector_store.lancedb_backend import LanceStore
 
-        folder = path or os.environ.get("COURSE_STORE_PATH") or settings.BUILD_DIR / DEFAULT_STORE_DIR
-        return LanceStore(folder)
+        return LanceStore(path or default_path())
     if backend == "weaviate":
         from helpers.vector_store.weaviate_backend import WeaviateStore
 

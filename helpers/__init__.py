@@ -21,7 +21,8 @@ Shared:
 - ``helpers.bench``           ``python -m helpers.bench``: the course's metrics; notebooks' ``record``
 - ``helpers.vector_store``    the store interface, ``open_store()``, and a module per backend:
   ``interface``, ``lancedb_backend`` (default), ``weaviate_backend``; ``check`` (``python -m
-  helpers.vector_store.check``: duplicates, non-finite vectors, ``--repair``)
+  helpers.vector_store.check``: duplicates, non-finite vectors, ``--repair``); ``soak`` (concurrent
+  writers and readers, for the benchmark)
 
 One package per step:
 

@@ -5,12 +5,13 @@
 
 Notebooks report their key numbers with :func:`record` and check them against their
 targets with :func:`against_targets`; the course run prints them under each notebook's
-runtime. The benchmark computes its own figures: the data set's counts here, and each
-step's keys from that step's own ``helpers/stepN/bench.py`` (its ``metrics()``: re-running
-a short experiment, evaluating a committed checkpoint), found by folder name, so this
-shared module imports no step. It never depends on a notebook having run, except for
-``course.notebook_seconds``, which comes from the latest ``--course`` run (kept in
-``course-run.json`` in the build folder).
+runtime. The benchmark computes its own figures: the data set's counts here, the vector
+store's reliability under concurrent writers (``reliability.soak.*``, from the shared
+:mod:`helpers.vector_store.soak`), and each step's keys from that step's own
+``helpers/stepN/bench.py`` (its ``metrics()``: re-running a short experiment, evaluating a
+committed checkpoint), found by folder name, so this shared module imports no step. It
+never depends on a notebook having run, except for ``course.notebook_seconds``, which
+comes from the latest ``--course`` run (kept in ``course-run.json`` in the build folder).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from helpers.settings import BUILD_DIR, ROOT
+from helpers.vector_store import soak
 
 METRICS_FILE = BUILD_DIR / "metrics.json"
 COURSE_RUN_FILE = BUILD_DIR / "course-run.json"
@@ -127,8 +129,9 @@ def data_metrics() -> dict:
 
 
 def providers() -> list[Callable[[], dict]]:
-    """:func:`data_metrics`, then each step's ``helpers/stepN/bench.py`` ``metrics``, in step order."""
-    found = [data_metrics]
+    """:func:`data_metrics`, the vector store's soak (:mod:`helpers.vector_store.soak`), then each
+    step's ``helpers/stepN/bench.py`` ``metrics``, in step order."""
+    found = [data_metrics, soak.metrics]
     for module in sorted(Path(__file__).parent.glob("step*/bench.py")):
         found.append(importlib.import_module(f"helpers.{module.parent.name}.bench").metrics)
     return found

@@ -34,10 +34,10 @@ def test_record_replaces_the_file_whole(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]  # no temporary file left behind
 
 
-def test_providers_are_the_data_and_each_steps_bench_module():
+def test_providers_are_the_data_the_soak_and_each_steps_bench_module():
     names = [p.__module__ for p in bench.providers()]
-    assert names[0] == "helpers.bench"
-    assert names[1:] == sorted(names[1:]) and "helpers.step1.bench" in names and "helpers.step3.bench" in names
+    assert names[:2] == ["helpers.bench", "helpers.vector_store.soak"]
+    assert names[2:] == sorted(names[2:]) and "helpers.step1.bench" in names and "helpers.step3.bench" in names
 
 
 def test_against_targets_marks_what_is_met_and_what_is_not():

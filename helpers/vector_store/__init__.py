@@ -8,6 +8,7 @@
   a cluster or Weaviate Cloud) through ``weaviate-client`` v4.
 - :mod:`helpers.vector_store.check`: ``python -m helpers.vector_store.check``, the embedded
   store's counts, named vectors, duplicates and non-finite vectors (``--repair``).
+- :mod:`helpers.vector_store.soak`: concurrent writers and readers on one collection, for the benchmark.
 
 :func:`open_store` picks the backend from the profile, so the same notebook cell runs on either.
 """

@@ -5,9 +5,8 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
-from helpers import data, embeddings, towers
+from helpers import data, embeddings
 
 
 def test_embed_text_gives_unit_vectors_that_know_meaning():
@@ -38,15 +37,6 @@ def test_many_clips_are_prepared_in_spawned_workers_with_the_serial_result():
     assert len(pooled) == 240
     # Equal up to float rounding: the workers' BLAS runs on one thread, the serial one may not.
     assert all(a.shape == b.shape and np.allclose(a, b, atol=1e-5) for a, b in zip(pooled, serial, strict=True))
-
-
-@pytest.fixture(scope="module")
-def tiny_towers(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ckpt")
-    torch.manual_seed(0)
-    towers.ImageTower(towers.ImageTowerConfig(width=8)).save_pretrained(folder / "image_tower")
-    towers.AudioTower(towers.AudioTowerConfig(width=8)).save_pretrained(folder / "audio_tower")
-    return embeddings.load_towers(folder)
 
 
 def test_embedding_api_accepts_every_input_kind(tiny_towers):

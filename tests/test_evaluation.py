@@ -4,19 +4,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-import torch
 
-from helpers import data, embeddings, towers
+from helpers import data, embeddings
 from helpers.step1 import evaluation
-
-
-@pytest.fixture(scope="module")
-def tiny_towers(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ckpt")
-    torch.manual_seed(0)
-    towers.ImageTower(towers.ImageTowerConfig(width=8)).save_pretrained(folder / "image_tower")
-    towers.AudioTower(towers.AudioTowerConfig(width=8)).save_pretrained(folder / "audio_tower")
-    return embeddings.load_towers(folder)
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ notebook shows it inline and a test can check it without a screen.
 from __future__ import annotations
 
 import base64
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,21 +34,39 @@ def image_grid(
         raise ValueError(f"{len(images)} images but {len(captions)} captions")
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + 0.3)), squeeze=False)
+    width = max(12, round(size * 16))  # characters of a 7-point caption that fit under one picture
+    labels = [wrap_caption(c, width) for c in captions] if captions is not None else None
+    lines = max((label.count("\n") + 1 for label in labels), default=0) if labels else 0
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * size, nrows * (size + 0.15 + 0.13 * lines) + (0.3 if title else 0)),
+        squeeze=False,
+        layout="constrained",  # room for the captions and for a title above them, never over them
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
             ax.imshow(images[i])
-            if captions is not None:
-                ax.set_title(_shorten(captions[i], 18), fontsize=7)
+            if labels is not None:
+                ax.set_title(labels[i], fontsize=7)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def wrap_caption(text: str, width: int, max_lines: int = 2) -> str:
+    """``text`` wrapped at word boundaries to lines of at most ``width`` characters, each of its own
+    lines (``\n``) over at most ``max_lines``; what does not fit ends in "…" after a whole word."""
+    out = []
+    for line in text.split("\n"):
+        wrapped = textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=True) or [""]
+        if len(wrapped) > max_lines:
+            wrapped = wrapped[:max_lines]
+            words = wrapped[-1].split(" ")
+            while len(words) > 1 and len(" ".join(words)) + 1 > width:
+                words.pop()
+            wrapped[-1] = " ".join(words) + "…"
+        out += [w if len(w) <= width else w[: width - 1] + "…" for w in wrapped]  # only a word longer than a line
+    return "\n".join(out)
 
 
 def waveform_and_spectrogram(wave: np.ndarray, sample_rate: int = SAMPLE_RATE, title: str = "") -> plt.Figure:

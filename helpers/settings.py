@@ -31,6 +31,9 @@ DEFAULT_SEED = 0
 # Hub timeouts for the pretrained profile: fail in seconds, never hang.
 _HUB_TIMEOUTS = {"HF_HUB_ETAG_TIMEOUT": "5", "HF_HUB_DOWNLOAD_TIMEOUT": "10"}
 _OFFLINE_FLAGS = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+# transformers and huggingface_hub read this when they are imported: no "Loading weights" bar
+# over a 3 MB checkpoint in a notebook's output (the course's own loops keep their bars).
+_QUIET_FLAGS = {"HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 
 
 def _find_root() -> Path:
@@ -71,7 +74,7 @@ def apply_profile() -> str:
     user has set their own.
     """
     name = profile()
-    for key, value in _HUB_TIMEOUTS.items():
+    for key, value in {**_HUB_TIMEOUTS, **_QUIET_FLAGS}.items():
         os.environ.setdefault(key, value)
     if name == "offline":
         os.environ.update(_OFFLINE_FLAGS)
@@ -131,8 +134,13 @@ def device(name: str | None = None) -> str:
 
 
 def describe() -> str:
-    """One line for a notebook's first cell: profile, root and device."""
-    return f"profile={profile()}  root={ROOT}  device={device()}"
+    """One line for a notebook's first cell: profile, device, and the build folder when it is not
+    the default (relative to the repository when inside it; never this machine's absolute path)."""
+    line = f"profile={profile()}  device={device()}"
+    if BUILD_DIR != ROOT / "build":
+        where = BUILD_DIR.relative_to(ROOT) if BUILD_DIR.is_relative_to(ROOT) else "outside the repository"
+        line += f"  build={where}"
+    return line
 
 
 apply_profile()

@@ -42,3 +42,13 @@ def test_frame_strip_and_players():
         plotting.frame_strip(frames[0])
     assert "data:video/mp4;base64," in plotting.video_player(clip.path).data
     assert plotting.audio_player(np.zeros(1600) + 0.1).data[:4] == b"RIFF"
+
+
+
+def test_wrap_caption_wraps_at_words_instead_of_cutting():
+    from helpers.plotting import wrap_caption
+
+    assert wrap_caption("orangutan image 0.83", 12) == "orangutan\nimage 0.83"
+    assert wrap_caption("thumbs up\n-> backhand index pointing up", 14) == "thumbs up\n-> backhand\nindex…"
+    assert all(len(line) <= 14 for line in wrap_caption("a supercalifragilisticexpialidocious word", 14).split("\n"))
+    assert wrap_caption("short", 12) == "short"

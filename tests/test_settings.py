@@ -77,3 +77,19 @@ def test_build_dir_follows_course_build_dir(tmp_path):
     code = "from helpers import settings; print(settings.BUILD_DIR)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == str((tmp_path / "elsewhere").resolve())
+
+
+def test_describe_names_no_path_of_this_machine():
+    from helpers import settings
+
+    line = settings.describe()
+    assert str(settings.ROOT) not in line and "profile=" in line and "device=" in line
+
+
+def test_the_profile_silences_hugging_face_loading_bars():
+    import os
+
+    from helpers import settings
+
+    settings.apply_profile()
+    assert os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS") == "1"

@@ -23,9 +23,15 @@ NOISE = {
 MACHINE_PATHS = re.compile(r"(?<![\w.])/(tmp|root|home|Users)/")
 
 
+def _shown(text: str) -> str:
+    """What Jupyter shows of a stream: each line after its last carriage return (a bar that
+    cleared itself with ``leave=False`` shows nothing)."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
 def _text(output: dict) -> str:
     if output.get("output_type") == "stream":
-        return "".join(output.get("text", ""))
+        return _shown("".join(output.get("text", "")))
     if output.get("output_type") == "error":
         return "\n".join(output.get("traceback", []))
     data = output.get("data", {})
@@ -64,6 +70,7 @@ def test_noise_in_finds_bars_and_paths_and_passes_clean_output():
     assert noise_in(_notebook("LanceStore /tmp/x/build/vector-store")) == ["cell 0: a path of this machine"]
     assert noise_in(_notebook(f"root={settings.ROOT}")) == ["cell 0: a path of this machine"]
     assert noise_in(_notebook("an output of 60 %, 3/4 of it")) == []
+    assert noise_in(_notebook("stage 1:  50%|#####     | 20/40 [00:05<00:05,  4.0it/s]\r" + " " * 60 + "\r")) == []
 
 
 EXECUTED = sorted((settings.BUILD_DIR / "executed").glob("Step-*/*.ipynb"))

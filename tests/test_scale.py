@@ -40,9 +40,8 @@ def test_lancedb_flat_search_is_exact_and_batches_agree(setup, tmp_path, storage
     assert lance.table.stats()["fragment_stats"]["num_fragments"] == fragments
     assert lance.table.count_rows() == len(vectors)
     truth = scale.exact_top_k(queries, vectors)
-    found = np.stack([lance.search(q) for q in queries])
-    assert ann_recall(found, truth) == 1.0
-    for workers in (1, 3):
+    assert ann_recall(lance.search_each(queries), truth) == 1.0
+    for workers in (None, 1, 3):
         assert ann_recall(lance.search_batch(queries, workers=workers), truth) == 1.0
     assert lance.disk_mb > vectors.nbytes / 1e6 * 0.9
     lance.drop()

@@ -72,3 +72,45 @@ def test_names_take_the_right_article():
     assert scenes.with_article("apple") == "an apple"
     assert scenes.with_article("dog") == "a dog"
     assert scenes.with_article("Owl") == "an Owl"
+
+
+@pytest.mark.parametrize(
+    ("kind", "members", "non_members"),
+    [
+        (
+            "a vehicle",
+            ["bus", "bicycle", "ship", "helicopter", "manual-wheelchair", "tram"],
+            [
+                "bus-stop",
+                "horizontal-traffic-light",
+                "stop-sign",
+                "oil-drum",
+                "customs",
+                "water-closet",
+                "anchor",
+                "satellite",
+                "fuel-pump",
+                "wheel",
+            ],
+        ),
+        (
+            "an animal",
+            ["dog", "penguin", "frog", "shark", "honeybee", "coral"],
+            ["paw-prints", "feather", "spider-web", "pig-nose", "microbe"],
+        ),
+        ("food", ["banana", "pizza", "sushi", "glass-of-milk", "honey-pot"], ["teapot", "fork-and-knife", "bus"]),
+        ("a plant", ["rose", "cactus", "palm-tree", "seedling"], ["empty-nest", "nest-with-eggs", "mushroom"]),
+    ],
+)
+def test_kinds_hold_what_they_name(kind, members, non_members):
+    """Each kind against concepts a person knows to be in it or not (subgroups alone got these wrong)."""
+    concepts = data.concept_index()
+    (rule,) = [k for k in scenes.KINDS if k.name == kind]
+    assert [c for c in members if not rule.member(concepts[c])] == []
+    assert [c for c in non_members if rule.member(concepts[c])] == []
+
+
+def test_every_reviewed_id_is_a_concept():
+    concepts = data.concept_index()
+    reviewed = scenes.VEHICLES | scenes.NOT_ANIMALS | scenes.NOT_FOOD | scenes.NOT_PLANTS
+    assert sorted(reviewed - set(concepts)) == []

@@ -17,6 +17,8 @@ Shared:
 - ``helpers.losses``          CLIP's symmetric InfoNCE with a learned temperature, and the MSE baseline
 - ``helpers.training``        the one training loop (``fit``) and a checkpoint's training record
 - ``helpers.metrics``         recall@k as batched matrix products, per modality pair, and ANN recall
+- ``helpers.llava``           the course's small LLaVA: tokenizer, vision tower, decoder, processor, checkpoint loader
+- ``helpers.dialogue``        prompts in its chat template (one picture, several, none), answer-only labels, answers
 - ``helpers.plotting``        image grids, spectrograms, video strips, recall heatmaps, players
 - ``helpers.bench``           ``python -m helpers.bench``: the course's metrics; notebooks' ``record``
 - ``helpers.vector_store``    the store interface, ``open_store()``, and a module per backend:
@@ -31,9 +33,8 @@ One package per step:
   ``rebuild`` (``python -m helpers.step1.rebuild``), ``bench`` (its benchmark keys)
 - ``helpers.step2``  ``corpus`` (the whole data set embedded and indexed), ``scale`` (search
   from 10 k to 1 M vectors), ``bench``
-- ``helpers.step3``  ``scenes`` (scene graphs and instruction data), ``llava`` (tokenizer, vision
-  tower, LLaVA and processor), ``visual_instruction`` (pretraining, the two stages, evaluation,
-  the checkpoint loader), ``rebuild`` (``python -m helpers.step3.rebuild``), ``bench``
+- ``helpers.step3``  ``scenes`` (scene graphs and instruction data), ``visual_instruction``
+  (pretraining, the two stages, evaluation), ``rebuild`` (``python -m helpers.step3.rebuild``), ``bench``
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

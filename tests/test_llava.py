@@ -1,5 +1,6 @@
-"""helpers.step3.llava and helpers.step3.visual_instruction: a tiny LLaVA built, trained a few steps, saved,
-loaded back with the Auto classes, and asked questions; bad input is refused."""
+"""helpers.llava, helpers.dialogue and helpers.step3.visual_instruction: a tiny LLaVA built, trained a few
+steps, saved, loaded back with the Auto classes, and asked questions about one picture, several or none;
+bad input is refused."""
 
 import numpy as np
 import pytest
@@ -7,8 +8,8 @@ import torch
 from PIL import Image
 from transformers import AutoModelForImageTextToText, AutoProcessor, LlamaForCausalLM
 
-from helpers import pixels, towers
-from helpers.step3 import llava, scenes
+from helpers import dialogue, llava, pixels, towers
+from helpers.step3 import scenes
 from helpers.step3 import visual_instruction as vi
 
 
@@ -17,7 +18,7 @@ def setup():
     source, test = vi.course_data(per_kind=3)
     test = test[:6]
     texts = vi.corpus(source.vocabulary, num_scenes=50)
-    tokenizer = llava.train_tokenizer(texts + [vi.user_turn("What is at the top left?", True)], vocab_size=600)
+    tokenizer = llava.train_tokenizer(texts + [dialogue.user_turn("What is at the top left?")], vocab_size=600)
     torch.manual_seed(0)
     decoder = LlamaForCausalLM(llava.decoder_config(tokenizer, hidden_size=32, num_layers=1, num_heads=2))
     model = llava.build_llava(llava.vision_tower_from(towers.ImageTower()), decoder, tokenizer)
@@ -41,9 +42,10 @@ def test_dialogue_ids_equal_the_processors(setup):
     ]
     picture = Image.fromarray(pixels.to_pictures(torch.zeros(1, 3, 64, 64))[0])
     inputs = processor(images=[picture], text=[processor.apply_chat_template(messages)], return_tensors="pt")
-    ids, labels = vi.encode_dialogue(tokenizer, [("How many objects are there?", "two")], model.config.image_seq_length)
+    turns = [("How many objects are there?", "two")]
+    ids, labels = dialogue.encode_dialogue(tokenizer, turns, model.config.image_seq_length)
     assert inputs["input_ids"][0].tolist() == ids
-    answer_ids = [i for i, label in zip(ids, labels, strict=True) if label != vi.IGNORE]
+    answer_ids = [i for i, label in zip(ids, labels, strict=True) if label != dialogue.IGNORE]
     assert tokenizer.decode(answer_ids) == " two</s>"
 
 
@@ -72,7 +74,7 @@ def test_saved_llava_loads_with_the_auto_classes_and_answers_alike(setup, tmp_pa
     assert type(loaded_processor).__name__ == "LlavaProcessor"
     pixels = scenes.render(test[:2], source.pictures)
     questions = ["What is at the top left?", "How many objects are there?"]
-    assert vi.answer(loaded, tokenizer, pixels, questions, max_new_tokens=4) == vi.answer(
+    assert dialogue.answer(loaded, tokenizer, pixels, questions, max_new_tokens=4) == dialogue.answer(
         model, tokenizer, pixels, questions, max_new_tokens=4
     )
 
@@ -90,11 +92,11 @@ def test_bad_input_is_refused_clearly(setup):
     source, test, tokenizer, model = setup
     pixels = scenes.render(test[:1], source.pictures)
     with pytest.raises(ValueError, match="max_new_tokens must be at least 1"):
-        vi.answer(model, tokenizer, pixels, ["What is at the top left?"], max_new_tokens=0)
+        dialogue.answer(model, tokenizer, pixels, ["What is at the top left?"], max_new_tokens=0)
     with pytest.raises(ValueError, match="question is empty"):
-        vi.answer(model, tokenizer, pixels, ["  "])
+        dialogue.answer(model, tokenizer, pixels, ["  "])
     with pytest.raises(ValueError, match=r"shape \(batch, 3, 64, 64\)"):
-        vi.answer(model, tokenizer, torch.zeros(1, 3, 32, 32), ["What is at the top left?"])
+        dialogue.answer(model, tokenizer, torch.zeros(1, 3, 32, 32), ["What is at the top left?"])
     with pytest.raises(ValueError, match="projector must be one of"):
         llava.build_llava(model.model.vision_tower, LlamaForCausalLM(model.config.text_config), tokenizer, "conv")
     no_image = tokenizer("USER: What is at the top left? ASSISTANT:", return_tensors="pt")
@@ -114,7 +116,7 @@ def test_probe_answers_give_one_row_per_scene_and_question(setup):
 
 def test_a_missing_checkpoint_says_how_to_get_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m helpers.step3.rebuild"):
-        vi.load_checkpoint(tmp_path)
+        llava.load_checkpoint(tmp_path)
 
 
 def test_pictures_of_another_mode_or_size_are_converted_by_the_processor_or_refused(setup):
@@ -128,4 +130,28 @@ def test_pictures_of_another_mode_or_size_are_converted_by_the_processor_or_refu
         inputs = processor(images=[picture], text=[prompt], return_tensors="pt")
         assert inputs["pixel_values"].shape == (1, 3, 64, 64)  # converted to RGB, resized and cropped as CLIP's
     with pytest.raises(ValueError, match=r"shape \(batch, 3, 64, 64\)"):
-        vi.answer(model, tokenizer, torch.zeros(1, 1, 64, 64), ["How many objects are there?"])
+        dialogue.answer(model, tokenizer, torch.zeros(1, 1, 64, 64), ["How many objects are there?"])
+
+
+def test_several_pictures_or_none_are_prompted_as_the_processor_prompts_them(setup):
+    source, test, tokenizer, model = setup
+    processor = llava.build_processor(tokenizer)
+    question = "Which source says how many?"
+    for images in (0, 2):
+        content = [{"type": "image"}] * images + [{"type": "text", "text": question}]
+        messages = [
+            {"role": "user", "content": content},
+            {"role": "assistant", "content": [{"type": "text", "text": "two [1]"}]},
+        ]
+        pictures = [Image.fromarray(p) for p in pixels.to_pictures(torch.zeros(images, 3, 64, 64))] or None
+        inputs = processor(images=pictures, text=[processor.apply_chat_template(messages)], return_tensors="pt")
+        ids, _ = dialogue.encode_dialogue(tokenizer, [(question, "two [1]")], model.config.image_seq_length, images)
+        assert inputs["input_ids"][0].tolist() == ids
+    drawn = scenes.render(test[:4], source.pictures)
+    two_each = dialogue.answer(model, tokenizer, drawn, ["How many?", "What is it?"], max_new_tokens=3, images=2)
+    assert len(two_each) == 2
+    assert len(dialogue.answer(model, tokenizer, None, ["How many?"], max_new_tokens=3, images=0)) == 1
+    with pytest.raises(ValueError, match="got 3 images for 2 questions of 2 image"):
+        dialogue.answer(model, tokenizer, drawn[:3], ["How many?", "What is it?"], images=2)
+    with pytest.raises(ValueError, match="images must be 0 or more"):
+        dialogue.user_turn("How many?", images=-1)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import torch
 
-from helpers import data, embeddings
+from helpers import data, embeddings, llava
 from helpers.step1 import rebuild as step1_rebuild
 from helpers.step3 import rebuild as step3_rebuild
 from helpers.step3 import visual_instruction as vi
@@ -39,7 +39,7 @@ def test_tiny_llava_rebuild_writes_a_loadable_llava_and_its_ablations(tmp_path):
     assert set(record["answers_after"]) == {"stage1", "stage2"}
     assert all(set(row) == {"scene", *vi.PROBE_QUESTIONS} for row in record["answers_after"]["stage2"])
     assert 0.0 <= record["metrics"]["step3.vqa.exact_match"] <= 1.0
-    model, processor = vi.load_checkpoint(tmp_path / "llava")
+    model, processor = llava.load_checkpoint(tmp_path / "llava")
     assert next(model.parameters()).dtype == torch.float32  # stored in fp16, loaded for CPU inference
     assert (
         type(AutoModelForImageTextToText.from_pretrained(tmp_path / "llava")).__name__

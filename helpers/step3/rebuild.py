@@ -20,8 +20,7 @@ from pathlib import Path
 
 from transformers import LlamaForCausalLM
 
-from helpers import embeddings, settings
-from helpers.step3 import llava
+from helpers import embeddings, llava, settings
 from helpers.step3 import visual_instruction as vi
 from helpers.training import run_record
 
@@ -39,7 +38,7 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     if args.tiny:  # under a second per phase, four test scenes: proves the command, not the model
         args.pretrain_minutes, args.stage1_minutes, args.stage2_minutes, args.ablation_minutes = 0.01, 0.01, 0.01, 0.01
     threads = settings.set_threads(2)  # the 192-wide decoder's stage-2 step: 0.38 s on two threads, 0.65 s on one
-    out = args.out or vi.CHECKPOINT_DIR
+    out = args.out or llava.CHECKPOINT_DIR
     started = time.time()
     source, test = vi.course_data()
     if args.tiny:
@@ -64,7 +63,7 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(out / "llava")  # fp16 on disk, as Step 1's towers
     llava.build_processor(tokenizer).save_pretrained(out / "llava")
-    saved, _ = vi.load_checkpoint(out / "llava")  # measure what the notebooks load
+    saved, _ = llava.load_checkpoint(out / "llava")  # measure what the notebooks load
     tests = vi.vqa_set(source, test)
     metrics = vi.evaluate(saved, tokenizer, tests)
 

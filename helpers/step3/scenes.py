@@ -24,9 +24,9 @@ import torch
 import torch.nn.functional as F
 
 from helpers import data, pixels
+from helpers.llava import GRID
 
 SCENE_SIZE = 64
-GRID = 2
 CELL = SCENE_SIZE // GRID
 OBJECT_SIZE = 30  # px: inside the 0.3-1.0 scale range the image tower was trained on
 POSITIONS = ("top left", "top right", "bottom left", "bottom right")

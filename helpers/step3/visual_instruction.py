@@ -18,22 +18,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from transformers import LlamaForCausalLM, LlavaForConditionalGeneration, PreTrainedTokenizerFast
 
-from helpers import data, settings
-from helpers.step3 import llava, scenes
-from helpers.step3.llava import IMAGE_TOKEN
+from helpers import data, llava, settings
+from helpers.dialogue import IGNORE, answer, encode_dialogue, normalise, pad, user_turn
+from helpers.step3 import scenes
 from helpers.training import TrainLog, fit
-
-CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step3"  # written by `python -m helpers.step3.rebuild`
 
 BRIEF_PROMPT = "Describe the image briefly."
 DETAIL_PROMPT = "Describe the image in detail."
-IGNORE = -100  # label of tokens the loss skips (prompts, padding)
 
 
 # ---------------------------------------------------------------- text
@@ -45,45 +41,6 @@ def corpus(vocabulary: list[data.Concept], num_scenes: int = 4000, seed: int = 0
     for scene in scenes.sample_scenes(num_scenes, vocabulary, seed):
         texts += [scenes.caption(scene), scenes.describe(scene)]
     return texts
-
-
-def user_turn(question: str, with_image: bool) -> str:
-    """One user turn as the chat template writes it, up to the assistant's first word."""
-    return "USER: " + (IMAGE_TOKEN + "\n" if with_image else "") + question + " ASSISTANT:"
-
-
-def prompt_ids(tokenizer: PreTrainedTokenizerFast, question: str, image_tokens: int, first: bool = True) -> list[int]:
-    """Token ids of one user turn (:func:`user_turn`); in the first turn the image placeholder is
-    expanded to ``image_tokens`` ids, as ``LlavaProcessor`` expands it."""
-    ids = tokenizer.encode(user_turn(question, first), add_special_tokens=False)
-    if first:
-        at = ids.index(tokenizer.convert_tokens_to_ids(IMAGE_TOKEN))
-        ids = ids[:at] + ids[at : at + 1] * image_tokens + ids[at + 1 :]
-    return ids
-
-
-def encode_dialogue(
-    tokenizer: PreTrainedTokenizerFast, turns: list[tuple[str, str]], image_tokens: int
-) -> tuple[list[int], list[int]]:
-    """(input ids, labels) of a conversation about one image: labels only on the answers.
-
-    The ids equal what ``LlavaProcessor`` makes of the chat template's text (a test checks it).
-    Taught in notebook 3.1 (answer-only label masking).
-    """
-    ids: list[int] = [tokenizer.bos_token_id]
-    labels: list[int] = [IGNORE]
-    for i, (question, answer) in enumerate(turns):
-        prompt = prompt_ids(tokenizer, question, image_tokens, first=i == 0)
-        reply = tokenizer.encode(" " + answer, add_special_tokens=False) + [tokenizer.eos_token_id]
-        ids += prompt + reply
-        labels += [IGNORE] * len(prompt) + reply
-    return ids, labels
-
-
-def pad(rows: list[list[int]], value: int, left: bool = False) -> torch.Tensor:
-    """Pad lists of ids to one length (on the left for generation)."""
-    longest = max(len(r) for r in rows)
-    return torch.tensor([[value] * (longest - len(r)) + r if left else r + [value] * (longest - len(r)) for r in rows])
 
 
 # ---------------------------------------------------------------- batches
@@ -243,45 +200,6 @@ def train_stage(
 
 
 # ---------------------------------------------------------------- evaluation
-def normalise(answer: str) -> str:
-    """Lower case, no surrounding spaces or final full stop: how answers are compared."""
-    return answer.strip().lower().rstrip(".").strip()
-
-
-@torch.no_grad()
-def answer(
-    model: LlavaForConditionalGeneration,
-    tokenizer: PreTrainedTokenizerFast,
-    pixel_values: torch.Tensor,
-    questions: list[str],
-    max_new_tokens: int = 16,
-    batch_size: int = 64,
-) -> list[str]:
-    """Greedy answers of ``model`` to one question per image (batched, left-padded)."""
-    if max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
-    if len(pixel_values) != len(questions):
-        raise ValueError(f"got {len(pixel_values)} images for {len(questions)} questions")
-    if any(not q.strip() for q in questions):
-        raise ValueError("a question is empty")
-    tokens = model.config.image_seq_length
-    out = []
-    for start in range(0, len(questions), batch_size):
-        chunk = questions[start : start + batch_size]
-        prompts = [[tokenizer.bos_token_id, *prompt_ids(tokenizer, q, tokens)] for q in chunk]
-        ids = pad(prompts, tokenizer.pad_token_id, left=True).to(model.device)
-        generated = model.generate(
-            input_ids=ids,
-            attention_mask=(ids != tokenizer.pad_token_id).long(),
-            pixel_values=pixel_values[start : start + batch_size].to(model.device),
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            pad_token_id=tokenizer.pad_token_id,
-        )
-        out += tokenizer.batch_decode(generated[:, ids.shape[1] :], skip_special_tokens=True)
-    return [a.strip() for a in out]
-
-
 @dataclass
 class VQASet:
     """Held-out scenes with one question of each type, and blank pictures for the blind baseline."""
@@ -345,8 +263,8 @@ def tokenizer_texts(source: SceneData, texts: list[str], seed: int = 0) -> list[
     turns = []
     for scene in training_scenes(source, 500, rng):
         for qa in scenes.questions(scene, source.vocabulary, rng):
-            turns.append(f"{user_turn(qa.question, True)} {qa.answer}")
-    return texts + turns + [user_turn(p, True) for p in (BRIEF_PROMPT, DETAIL_PROMPT)]
+            turns.append(f"{user_turn(qa.question)} {qa.answer}")
+    return texts + turns + [user_turn(p) for p in (BRIEF_PROMPT, DETAIL_PROMPT)]
 
 
 def train_llava(
@@ -404,18 +322,3 @@ def probe_answers(
         }
         for i, scene in enumerate(probe)
     ]
-
-
-def load_checkpoint(folder: str | Path | None = None) -> tuple[LlavaForConditionalGeneration, object]:
-    """The course LLaVA and its processor, loaded as any LLaVA is (``AutoModelForImageTextToText``,
-    ``AutoProcessor``) from ``folder`` (default: the committed checkpoint's ``llava/``)."""
-    from transformers import AutoModelForImageTextToText, AutoProcessor
-
-    folder = Path(folder) if folder is not None else CHECKPOINT_DIR / "llava"
-    if not (folder / "config.json").is_file():
-        raise FileNotFoundError(
-            f"{folder} holds no LLaVA: restore the committed checkpoint with `git checkout -- checkpoints/` "
-            "or rebuild it with `python -m helpers.step3.rebuild`"
-        )
-    model = AutoModelForImageTextToText.from_pretrained(folder, dtype=torch.float32).to(settings.device()).eval()
-    return model, AutoProcessor.from_pretrained(folder)

@@ -1,4 +1,7 @@
-"""Step 3: a small LLaVA, built from the ``transformers`` classes a real LLaVA loads with.
+"""The course's small LLaVA, built from the ``transformers`` classes a real LLaVA loads with.
+
+Step 3 builds and trains it (``python -m helpers.step3.rebuild`` writes the course
+checkpoint); Step 4 loads it as the generator of its RAG pipeline.
 
 - **Vision tower**: Step 1's image tower, frozen, read out on a 2x2 grid
   (:class:`GridVisionTower`): one image token per cell of the scene, each the cell's
@@ -11,11 +14,13 @@
 
 :func:`build_llava` puts them in ``LlavaForConditionalGeneration``; :func:`build_processor`
 makes the ``LlavaProcessor`` (image processor, tokenizer, chat template). Both save with
-``save_pretrained`` and load with ``AutoModelForImageTextToText`` / ``AutoProcessor``,
-the calls that load ``llava-hf/llava-1.5-7b-hf``.
+``save_pretrained`` and :func:`load_checkpoint` loads them with ``AutoModelForImageTextToText`` /
+``AutoProcessor``, the calls that load ``llava-hf/llava-1.5-7b-hf``.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -33,9 +38,11 @@ from transformers import (
 )
 from transformers.modeling_outputs import BaseModelOutputWithPooling
 
-from helpers.step3.scenes import GRID
+from helpers import settings
 from helpers.towers import IMAGE_MEAN, IMAGE_SIZE, IMAGE_STD, ImageTower, ImageTowerConfig
 
+CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step3"  # written by `python -m helpers.step3.rebuild`
+GRID = 2  # the vision tower reads a picture as GRID x GRID cells: GRID² image tokens
 IMAGE_TOKEN = "<image>"
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>", IMAGE_TOKEN]
 # LLaVA-1.5's conversation format ("USER: <image>\n... ASSISTANT: ..."), as a chat template.
@@ -221,3 +228,18 @@ def build_processor(tokenizer: PreTrainedTokenizerFast, grid: int = GRID) -> Lla
         chat_template=CHAT_TEMPLATE,
         image_token=IMAGE_TOKEN,
     )
+
+
+def load_checkpoint(folder: str | Path | None = None) -> tuple[LlavaForConditionalGeneration, LlavaProcessor]:
+    """The course LLaVA and its processor, loaded as any LLaVA is (``AutoModelForImageTextToText``,
+    ``AutoProcessor``) from ``folder`` (default: the committed checkpoint's ``llava/``)."""
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    folder = Path(folder) if folder is not None else CHECKPOINT_DIR / "llava"
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(
+            f"{folder} holds no LLaVA: restore the committed checkpoint with `git checkout -- checkpoints/` "
+            "or rebuild it with `python -m helpers.step3.rebuild`"
+        )
+    model = AutoModelForImageTextToText.from_pretrained(folder, dtype=torch.float32).to(settings.device()).eval()
+    return model, AutoProcessor.from_pretrained(folder)

@@ -67,6 +67,8 @@ class Concept:
     keywords: tuple[str, ...]
     gloss: str
     split: str
+    codepoints: str  # "1F415", or several for a sequence: "1F415 200D 1F9BA"
+    emoji_version: str  # the Emoji version that introduced it: "0.7"
 
     @property
     def image_path(self) -> Path:
@@ -141,6 +143,8 @@ def _all_concepts() -> tuple[Concept, ...]:
             tuple(k for k in r["keywords"].split("|") if k),
             r["gloss"],
             r["split"],
+            r["codepoints"],
+            r["emoji_version"],
         )
         for r in _read_table("concepts.csv")
     )

@@ -370,3 +370,43 @@ def test_non_finite_vectors_are_refused_before_anything_is_written(filled):
         with pytest.raises(VectorStoreError, match=r"'semantic' holds NaN or infinite values \(object 1, item-41\)"):
             collection.upsert(new_objects, {"semantic": semantic, "extra": np.ones((2, 3))}, batch_size=1)
     assert collection.count() == 40 and not collection.fetch(["item-40"])
+
+
+CARDS = Schema({"source": "text", "card": "text", "group": "text"}, {"text": 3}, searchable=("card",))
+
+
+def test_keyword_search_finds_exact_words_and_hybrid_fuses_both_rankings(store):
+    collection = store.create_collection("ContractTest", CARDS)
+    cards = ["red apple U+1F34E fruit", "green apple U+1F34F fruit", "dog U+1F415 animal", "pear U+1F350 fruit"]
+    objects = [{"source": f"c{i}", "card": c, "group": c.split()[-1]} for i, c in enumerate(cards)]
+    collection.upsert(objects, {"text": np.eye(4, 3, dtype=np.float32) + 0.01})
+    assert [h.properties["source"] for h in collection.keyword_search("U+1F34F", limit=1)] == ["c1"]
+    assert {h.properties["source"] for h in collection.keyword_search("apple", limit=4)} == {"c0", "c1"}
+    assert [h.properties["source"] for h in collection.keyword_search("apple", where={"group": "animal"})] == []
+    collection.upsert([{"source": "c4", "card": "banana U+1F34C fruit", "group": "fruit"}], {"text": np.ones((1, 3))})
+    assert [h.properties["source"] for h in collection.keyword_search("U+1F34C", limit=1)] == ["c4"]  # written later
+    vector = np.array([0.0, 0.0, 1.0], dtype=np.float32)  # nearest: c2 (dog)
+    assert collection.hybrid_search("U+1F34F", vector, "text", limit=1, alpha=1.0)[0].properties["source"] == "c2"
+    assert collection.hybrid_search("U+1F34F", vector, "text", limit=1, alpha=0.0)[0].properties["source"] == "c1"
+    both = collection.hybrid_search("apple U+1F415", vector, "text", limit=2, alpha=0.5)
+    assert both[0].properties["source"] == "c2"  # first by vector and among the keyword hits
+    with pytest.raises(VectorStoreError, match="needs some text"):
+        collection.keyword_search("  ")
+    with pytest.raises(VectorStoreError, match="alpha must be between"):
+        collection.hybrid_search("apple", vector, "text", alpha=-0.1)
+    plain = store.create_collection("ContractTestPlain", SCHEMA)
+    with pytest.raises(VectorStoreError, match="no searchable text property"):
+        plain.keyword_search("apple")
+    store.delete_collection("ContractTestPlain")
+    with pytest.raises(VectorStoreError, match="must be a text property"):
+        Schema({"source": "text", "rank": "int"}, {"v": 2}, searchable=("rank",))
+
+
+def test_relative_score_fusion_scales_each_list_then_weighs_them():
+    from helpers.vector_store.interface import Hit, relative_score_fusion
+
+    by_vector = [Hit("a", 0.9), Hit("b", 0.5), Hit("c", 0.1)]
+    by_keyword = [Hit("c", 12.0), Hit("d", 2.0)]
+    fused = {h.id: round(h.score, 3) for h in relative_score_fusion(by_vector, by_keyword, alpha=0.5)}
+    assert fused == {"a": 0.5, "b": 0.25, "c": 0.5, "d": 0.0}
+    assert [h.id for h in relative_score_fusion(by_vector, by_keyword, alpha=0.5)][:2] == ["a", "c"]  # ties by id

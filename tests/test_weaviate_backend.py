@@ -78,12 +78,15 @@ def client(monkeypatch, real):
         yield SimpleNamespace(add_object=calls.method(BatchCollection.add_object))
 
     hit = SimpleNamespace(uuid=object_id("a"), metadata=SimpleNamespace(distance=0.25), properties={"source": "a"})
+    scored = SimpleNamespace(uuid=object_id("a"), metadata=SimpleNamespace(score=2.5), properties={"source": "a"})
     handle = SimpleNamespace(
         batch=SimpleNamespace(
             fixed_size=calls.method(real.collection.batch.fixed_size, fixed_size), failed_objects=[]
         ),
         query=SimpleNamespace(
             near_vector=calls.method(real.collection.query.near_vector, SimpleNamespace(objects=[hit])),
+            bm25=calls.method(real.collection.query.bm25, SimpleNamespace(objects=[scored])),
+            hybrid=calls.method(real.collection.query.hybrid, SimpleNamespace(objects=[scored])),
             fetch_object_by_id=calls.method(real.collection.query.fetch_object_by_id),
         ),
         aggregate=SimpleNamespace(
@@ -222,3 +225,24 @@ def test_concurrent_upserts_of_one_source_converge_to_one_object(client):
         **dict.fromkeys(sources[4:6], 3),
     }
     assert all(o["vector"]["semantic"] == [o["properties"]["rank"]] * 4 for o in server.values())  # whole
+
+
+def test_keyword_and_hybrid_search_are_the_servers_bm25_and_hybrid_on_word_tokenized_text(client):
+    schema = Schema({"source": "text", "card": "text"}, {"text": 4}, searchable=("card",))
+    store = vector_store.open_store("weaviate", url="http://localhost:8080")
+    collection = store.create_collection("corpus", schema)
+    sent = client.calls.named("create")[0]["json"]
+    assert {p["name"]: p["tokenization"] for p in sent["properties"]} == {"source": "field", "card": "word"}
+    assert store.get_collection("corpus").schema == schema
+    hits = collection.keyword_search("U+1F34E", limit=3, where={"source": "a"})
+    bm25 = client.calls.named("bm25")[0]
+    assert (bm25["query"], bm25["query_properties"], bm25["limit"]) == ("U+1F34E", ["card"], 3)
+    assert bm25["filters"] is not None and hits[0].score == 2.5
+    collection.hybrid_search("red apple", np.ones(4), "text", limit=5, alpha=0.25)
+    hybrid = client.calls.named("hybrid")[0]
+    assert (hybrid["alpha"], hybrid["target_vector"], hybrid["vector"], hybrid["limit"]) == (0.25, "text", [1.0] * 4, 5)
+    assert hybrid["fusion_type"].value == "FUSION_TYPE_RELATIVE_SCORE"
+    with pytest.raises(VectorStoreError, match="alpha must be between"):
+        collection.hybrid_search("red apple", np.ones(4), "text", alpha=2)
+    with pytest.raises(VectorStoreError, match="dimension 4"):
+        collection.hybrid_search("red apple", np.ones(3), "text")

@@ -10,6 +10,12 @@ a limit and a filter written as a plain dict::
     {"group": ["Animals & Nature", "Food & Drink"]}   # in
     {"seconds": Range(0.5, 1.0)}               # range, inclusive; Range(low=0.5) is open-ended
 
+Text properties named ``searchable`` in the schema are also indexed for **keyword search**
+(BM25: words, not vectors, so a code point such as ``U+1F34E`` is found exactly), and
+**hybrid search** fuses the two rankings as Weaviate's ``relativeScoreFusion`` does: each
+list's scores scaled to [0, 1], then ``alpha`` times the vector score plus ``1 - alpha``
+times the keyword score.
+
 Every check on the input (names, types, dimensions, finite vectors) happens before
 anything is written, so a bad batch leaves the store as it was. Each backend keeps one
 object per source when several processes upsert at once (see each backend's docstring).
@@ -17,6 +23,7 @@ object per source when several processes upsert at once (see each backend's docs
 
 from __future__ import annotations
 
+import json
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,10 +46,12 @@ class VectorStoreError(ValueError):
 
 @dataclass(frozen=True)
 class Schema:
-    """A collection's typed properties and named vectors (name -> dimension)."""
+    """A collection's typed properties, named vectors (name -> dimension), and the text
+    properties that keyword search reads (``searchable``)."""
 
     properties: Mapping[str, str]
     vectors: Mapping[str, int]
+    searchable: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if "source" not in self.properties or self.properties["source"] != "text":
@@ -57,6 +66,21 @@ class Schema:
         for name, dim in self.vectors.items():
             if not name.isidentifier() or not isinstance(dim, int) or dim < 1:
                 raise VectorStoreError(f"named vector {name!r} needs an identifier name and a positive dimension")
+        object.__setattr__(self, "searchable", tuple(self.searchable))
+        for name in self.searchable:
+            if self.properties.get(name) != "text":
+                raise VectorStoreError(f"searchable property {name!r} must be a text property of the schema")
+
+    def to_json(self) -> str:
+        """The schema as the backends store it beside a collection (to reopen it as it was made)."""
+        return json.dumps(
+            {"properties": dict(self.properties), "vectors": dict(self.vectors), "searchable": list(self.searchable)}
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Schema:
+        stored = json.loads(text)
+        return cls(stored["properties"], stored["vectors"], tuple(stored.get("searchable", ())))
 
 
 @dataclass(frozen=True)
@@ -81,6 +105,25 @@ def _is_of_type(value, kind: str) -> bool:
     return isinstance(value, PROPERTY_TYPES[kind]) and (kind == "bool" or not isinstance(value, (bool, np.bool_)))
 
 
+def relative_score_fusion(vector_hits: list[Hit], keyword_hits: list[Hit], alpha: float) -> list[Hit]:
+    """Weaviate's ``relativeScoreFusion``: each list's scores scaled to [0, 1] (min to max; a list
+    whose scores are all equal scales to 1), then ``alpha * vector + (1 - alpha) * keyword``,
+    best first; properties come from whichever list holds the object."""
+
+    def scaled(hits: list[Hit]) -> dict[str, float]:
+        if not hits:
+            return {}
+        low, high = min(h.score for h in hits), max(h.score for h in hits)
+        return {h.id: (h.score - low) / (high - low) if high > low else 1.0 for h in hits}
+
+    by_vector, by_keyword = scaled(vector_hits), scaled(keyword_hits)
+    properties = {h.id: h.properties for h in keyword_hits} | {h.id: h.properties for h in vector_hits}
+    fused = [
+        Hit(i, alpha * by_vector.get(i, 0.0) + (1 - alpha) * by_keyword.get(i, 0.0), properties[i]) for i in properties
+    ]
+    return sorted(fused, key=lambda h: (-h.score, h.id))
+
+
 def object_id(source: str) -> str:
     """The deterministic id of the object made from ``source``: the same source, the same id."""
     return str(uuid.uuid5(ID_NAMESPACE, source))
@@ -98,6 +141,9 @@ class Collection(ABC):
 
     @abstractmethod
     def _search(self, vector: np.ndarray, using: str, limit: int, where: Mapping) -> list[Hit]: ...
+
+    @abstractmethod
+    def _keyword_search(self, text: str, limit: int, where: Mapping) -> list[Hit]: ...
 
     @abstractmethod
     def count(self, where: Mapping | None = None) -> int:
@@ -146,6 +192,42 @@ class Collection(ABC):
         if limit < 1:
             raise VectorStoreError(f"limit must be at least 1, got {limit}")
         return self._search(query, using, limit, self.check_where(where))
+
+    def keyword_search(self, text: str, limit: int = 10, where: Mapping | None = None) -> list[Hit]:
+        """The ``limit`` objects whose searchable text best matches ``text`` by BM25 (score: BM25's)."""
+        self._check_keyword_query(text, limit)
+        return self._keyword_search(text, limit, self.check_where(where))
+
+    def hybrid_search(
+        self,
+        text: str,
+        vector: np.ndarray,
+        using: str,
+        limit: int = 10,
+        alpha: float = 0.5,
+        where: Mapping | None = None,
+    ) -> list[Hit]:
+        """Vector and keyword search fused by relative scores (``alpha`` 1: vector only, 0: keywords only).
+
+        Each search returns ``max(2 * limit, 20)`` candidates; a candidate missing from one
+        list scores 0 there. The Weaviate backend runs the server's own ``hybrid`` query
+        with the same fusion.
+        """
+        if not 0.0 <= alpha <= 1.0:
+            raise VectorStoreError(f"alpha must be between 0 (keywords) and 1 (vectors), got {alpha}")
+        self._check_keyword_query(text, limit)
+        candidates = max(2 * limit, 20)
+        return relative_score_fusion(
+            self.search(vector, using, candidates, where), self.keyword_search(text, candidates, where), alpha
+        )[:limit]
+
+    def _check_keyword_query(self, text: str, limit: int) -> None:
+        if not self.schema.searchable:
+            raise VectorStoreError(f"{self.name} has no searchable text property: make it with Schema(searchable=...)")
+        if not isinstance(text, str) or not text.strip():
+            raise VectorStoreError("a keyword query needs some text")
+        if limit < 1:
+            raise VectorStoreError(f"limit must be at least 1, got {limit}")
 
     def check_using(self, using: str) -> int:
         """The dimension of the named vector ``using`` (an error names the ones there are)."""

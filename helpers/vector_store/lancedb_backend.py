@@ -25,7 +25,6 @@ reports them.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -139,6 +138,29 @@ class LanceCollection(Collection):
             for row in rows
         ]
 
+    def _keyword_search(self, text: str, limit: int, where: Mapping) -> list[Hit]:
+        """LanceDB's full-text search (BM25) over the searchable properties; the index is made on
+        first use, and rows written after it are searched too (unindexed rows are scanned)."""
+        from lancedb.index import FTS
+
+        indexed = {column for index in self.table.list_indices() for column in index.columns}
+        for name in self.schema.searchable:
+            if name not in indexed:
+                with write_lock(self.lock_path):
+                    self.table.create_index(name, config=FTS(), replace=True)
+        query = (
+            self.table.search(text, query_type="fts", fts_columns=list(self.schema.searchable))
+            .select([*self.schema.properties, "_score"])
+            .limit(limit)
+        )
+        sql = where_to_sql(where)
+        if sql:
+            query = query.where(sql, prefilter=True)
+        return [
+            Hit(object_id(row["source"]), float(row["_score"]), {k: row[k] for k in self.schema.properties})
+            for row in query.to_list()
+        ]
+
     def count(self, where: Mapping | None = None) -> int:
         return self.table.count_rows(where_to_sql(self.check_where(where)))
 
@@ -225,8 +247,7 @@ class LanceStore(VectorStore):
         return self.path / LOCK_DIR / f"{name}.lock"
 
     def _schema_of(self, table) -> Schema:
-        stored = json.loads(table.schema.metadata[b"course_schema"])
-        return Schema(stored["properties"], stored["vectors"])
+        return Schema.from_json(table.schema.metadata[b"course_schema"].decode())
 
     def create_collection(self, name: str, schema: Schema) -> LanceCollection:
         if "id" in schema.properties or any(p.startswith("vector_") for p in schema.properties):
@@ -247,9 +268,7 @@ class LanceStore(VectorStore):
         fields = [pa.field("id", pa.string(), nullable=False)]
         fields += [pa.field(n, getattr(pa, _ARROW_TYPES[k])()) for n, k in schema.properties.items()]
         fields += [pa.field(_vector_column(n), pa.list_(pa.float32(), d)) for n, d in schema.vectors.items()]
-        metadata = {
-            "course_schema": json.dumps({"properties": dict(schema.properties), "vectors": dict(schema.vectors)})
-        }
+        metadata = {"course_schema": schema.to_json()}
         table = self.db.create_table(name, schema=pa.schema(fields, metadata=metadata))
         return LanceCollection(name, schema, table, self._lock_path(name))
 

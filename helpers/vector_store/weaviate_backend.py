@@ -57,6 +57,13 @@ def where_to_filter(where: Mapping):
     return parts[0] if len(parts) == 1 else Filter.all_of(parts)
 
 
+def _tokenization(name: str, kind: str, schema: Schema, tokenization):
+    """How Weaviate splits a property: searchable text into words, other text whole, numbers not at all."""
+    if kind != "text":
+        return None
+    return tokenization.WORD if name in schema.searchable else tokenization.FIELD
+
+
 def _plain(value):
     """numpy scalars -> Python values, as Weaviate's JSON wants them."""
     return value.item() if isinstance(value, np.generic) else value
@@ -90,6 +97,52 @@ class WeaviateCollection(Collection):
             return_metadata=MetadataQuery(distance=True),
         )
         return [Hit(str(o.uuid), 1.0 - float(o.metadata.distance), dict(o.properties)) for o in response.objects]
+
+    def _keyword_search(self, text: str, limit: int, where: Mapping) -> list[Hit]:
+        from weaviate.classes.query import MetadataQuery
+
+        response = self.handle.query.bm25(
+            query=text,
+            query_properties=list(self.schema.searchable),
+            limit=limit,
+            filters=where_to_filter(where),
+            return_metadata=MetadataQuery(score=True),
+        )
+        return [Hit(str(o.uuid), float(o.metadata.score), dict(o.properties)) for o in response.objects]
+
+    def hybrid_search(
+        self,
+        text: str,
+        vector: np.ndarray,
+        using: str,
+        limit: int = 10,
+        alpha: float = 0.5,
+        where: Mapping | None = None,
+    ) -> list[Hit]:
+        """The server's own ``hybrid`` query, with the fusion the interface documents (relative scores)."""
+        from weaviate.classes.query import HybridFusion, MetadataQuery
+
+        if not 0.0 <= alpha <= 1.0:
+            raise VectorStoreError(f"alpha must be between 0 (keywords) and 1 (vectors), got {alpha}")
+        self._check_keyword_query(text, limit)
+        dimension = self.check_using(using)
+        query = np.asarray(vector, dtype=np.float32)
+        if query.shape != (dimension,):
+            raise VectorStoreError(
+                f"query vector has shape {query.shape}; {self.name}.{using} holds vectors of dimension {dimension}"
+            )
+        response = self.handle.query.hybrid(
+            query=text,
+            vector=query.tolist(),
+            target_vector=using,
+            alpha=alpha,
+            fusion_type=HybridFusion.RELATIVE_SCORE,
+            query_properties=list(self.schema.searchable),
+            limit=limit,
+            filters=where_to_filter(self.check_where(where)),
+            return_metadata=MetadataQuery(score=True),
+        )
+        return [Hit(str(o.uuid), float(o.metadata.score), dict(o.properties)) for o in response.objects]
 
     def count(self, where: Mapping | None = None) -> int:
         result = self.handle.aggregate.over_all(total_count=True, filters=where_to_filter(self.check_where(where)))
@@ -146,10 +199,11 @@ class WeaviateStore(VectorStore):
         types = {"text": DataType.TEXT, "int": DataType.INT, "float": DataType.NUMBER, "bool": DataType.BOOL}
         handle = self.client.collections.create(
             name,
-            description=json.dumps({"properties": dict(schema.properties), "vectors": dict(schema.vectors)}),
-            # Text is matched whole (FIELD tokenization), so {"group": "Food & Drink"} is exact equality.
+            description=schema.to_json(),
+            # Text is matched whole (FIELD tokenization), so {"group": "Food & Drink"} is exact equality;
+            # searchable text is split into words (WORD), as keyword search (BM25) needs.
             properties=[
-                Property(name=n, data_type=types[k], tokenization=Tokenization.FIELD if k == "text" else None)
+                Property(name=n, data_type=types[k], tokenization=_tokenization(n, k, schema, Tokenization))
                 for n, k in schema.properties.items()
             ],
             vector_config=[
@@ -167,10 +221,10 @@ class WeaviateStore(VectorStore):
             raise KeyError(f"no collection {name!r} at {self.url}; there are {self.list_collections()}")
         handle = self.client.collections.get(name)
         try:  # the course's schema (with each vector's dimension) rides in the description
-            stored = json.loads(handle.config.get().description or "")
+            schema = Schema.from_json(handle.config.get().description or "")
         except json.JSONDecodeError as error:
             raise VectorStoreError(f"collection {name!r} was not made by this course's helpers") from error
-        return WeaviateCollection(name, Schema(stored["properties"], stored["vectors"]), handle)
+        return WeaviateCollection(name, schema, handle)
 
     def delete_collection(self, name: str) -> None:
         self.client.collections.delete(name[:1].upper() + name[1:])

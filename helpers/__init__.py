@@ -17,6 +17,7 @@ Shared:
 - ``helpers.losses``          CLIP's symmetric InfoNCE with a learned temperature, and the MSE baseline
 - ``helpers.training``        the one training loop (``fit``) and a checkpoint's training record
 - ``helpers.metrics``         recall@k as batched matrix products, per modality pair, and ANN recall
+- ``helpers.corpus``          the whole data set embedded once (cached), indexed, and recall per modality pair
 - ``helpers.llava``           the course's small LLaVA: tokenizer, vision tower, decoder, processor, checkpoint loader
 - ``helpers.dialogue``        prompts in its chat template (one picture, several, none), answer-only labels, answers
 - ``helpers.plotting``        image grids, spectrograms, video strips, recall heatmaps, players
@@ -31,8 +32,7 @@ One package per step:
 - ``helpers.step1``  ``digits`` (notebook 1.1's experiment), ``augment`` (training views),
   ``binding`` (towers trained against MiniLM anchors), ``evaluation`` (held-out figures),
   ``rebuild`` (``python -m helpers.step1.rebuild``), ``bench`` (its benchmark keys)
-- ``helpers.step2``  ``corpus`` (the whole data set embedded and indexed), ``scale`` (search
-  from 10 k to 1 M vectors), ``bench``
+- ``helpers.step2``  ``scale`` (search from 10 k to 1 M vectors), ``bench``
 - ``helpers.step3``  ``scenes`` (scene graphs and instruction data), ``visual_instruction``
   (pretraining, the two stages, evaluation), ``rebuild`` (``python -m helpers.step3.rebuild``), ``bench``
 

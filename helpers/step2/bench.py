@@ -5,8 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from helpers import vector_store
-from helpers.step2 import corpus, scale
+from helpers import corpus, vector_store
+from helpers.step2 import scale
 
 
 def metrics() -> dict:

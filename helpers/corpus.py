@@ -1,4 +1,4 @@
-"""Step 2.1: every picture, spoken name, video and description of the course as one corpus.
+"""Every picture, spoken name, video and description of the course as one corpus (Steps 2 and 4).
 
 :func:`build_corpus` embeds the whole data set with Step 1's embedding API into the one
 384-d space (pictures and videos through the image tower, speech through the audio

@@ -35,6 +35,10 @@ One package per step:
 - ``helpers.step2``  ``scale`` (search from 10 k to 1 M vectors), ``bench``
 - ``helpers.step3``  ``scenes`` (scene graphs and instruction data), ``visual_instruction``
   (pretraining, the two stages, evaluation), ``rebuild`` (``python -m helpers.step3.rebuild``), ``bench``
+- ``helpers.step4``  ``cards`` (a card of facts per concept, catalog draws, questions),
+  ``knowledge_base`` (the cards in the store, four named vectors each), ``retrieval`` (queries in
+  any modality; vector, keyword and hybrid search), ``generator`` (the LLaVA with numbered
+  sources: RAFT data, training, cited replies), ``pipeline`` (``ask``, timed by stage)
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

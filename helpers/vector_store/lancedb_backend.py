@@ -37,7 +37,7 @@ import numpy as np
 
 from helpers.vector_store.interface import Collection, Hit, Range, Schema, VectorStore, VectorStoreError, object_id
 
-_ARROW_TYPES = {"text": "string", "int": "int64", "float": "float64", "bool": "bool"}
+_ARROW_TYPES = {"text": "string", "int": "int64", "float": "float64", "bool": "bool_"}
 LOCK_DIR = ".locks"  # in the store folder; LanceDB lists only *.lance folders as tables
 LOCK_TIMEOUT_S = 600  # how long a write waits for another process's write before giving up
 SCAN_BATCH = 65_536  # rows per batch when an audit reads a whole table

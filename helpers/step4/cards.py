@@ -1,0 +1,108 @@
+"""Step 4: the knowledge base's documents. One **card** per concept, and the questions it answers.
+
+A card holds real facts from the data set that no picture shows (the Emoji version that
+introduced the concept, its code points, group and subgroup, CLDR keywords, the WordNet
+gloss where there is one) and three **catalog facts** drawn by a seeded generator, as a
+shop's or museum's catalog would list them: a shelf, a price and a stock count. The
+catalog can be redrawn at will (:func:`draw_catalog` with another seed): a model that
+answers a catalog question right after the redraw read it in its sources, because no
+weights could have known it.
+
+:func:`questions_about` writes one question of each type about a concept with its answer,
+or :data:`NOT_IN_SOURCES` when the card does not hold it (a concept without a gloss).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers import data
+
+NOT_IN_SOURCES = "not in the sources"
+SHELF_ROWS = "ABCDEFGH"
+SHELF_COLUMNS = 9
+PRICES = (1, 99)  # whole euros, both ends included
+STOCK = (0, 99)
+
+# Question types: what the card states, what the catalog states, and a reverse lookup (a
+# code point to the concept's name) that vector search cannot do and keyword search can.
+CARD_FACTS = ("version", "code point", "group", "keywords", "meaning")
+CATALOG_FACTS = ("price", "shelf", "stock")
+QUESTION_TYPES = CATALOG_FACTS + CARD_FACTS + ("which emoji",)
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One concept's catalog facts."""
+
+    shelf: str  # "B7"
+    price: int  # euros
+    stock: int
+
+
+def random_entry(rng: np.random.Generator) -> CatalogEntry:
+    """One concept's catalog facts, drawn from ``rng``."""
+    shelf = f"{SHELF_ROWS[int(rng.integers(len(SHELF_ROWS)))]}{int(rng.integers(1, SHELF_COLUMNS + 1))}"
+    return CatalogEntry(shelf, int(rng.integers(PRICES[0], PRICES[1] + 1)), int(rng.integers(STOCK[0], STOCK[1] + 1)))
+
+
+def draw_catalog(concepts: list[data.Concept], seed: int) -> dict[str, CatalogEntry]:
+    """Catalog facts for every concept, drawn from ``seed`` alone (a redraw is another seed)."""
+    rng = np.random.default_rng(seed)
+    return {c.id: random_entry(rng) for c in concepts}
+
+
+def code_points(concept: data.Concept) -> str:
+    """``U+1F415``, or several joined by spaces for a sequence."""
+    return " ".join(f"U+{cp}" for cp in concept.codepoints.split())
+
+
+def meaning(concept: data.Concept) -> str:
+    """The gloss's first clause (WordNet glosses go on with examples after a semicolon); "" if none."""
+    return concept.gloss.split(";")[0].strip()
+
+
+def card(concept: data.Concept, entry: CatalogEntry) -> str:
+    """The card's text: the name first, then the facts, each after a fixed label."""
+    parts = [
+        f"{concept.name}: code point {code_points(concept)}, Emoji {concept.emoji_version}",
+        f"group {concept.group}, {concept.subgroup}",
+        f"keywords {', '.join(concept.keywords)}",
+    ]
+    if meaning(concept):
+        parts.append(f"meaning {meaning(concept)}")
+    parts.append(f"shelf {entry.shelf}, price {entry.price} euros, stock {entry.stock}")
+    return ". ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question about one concept, its type, and the answer its card gives (or NOT_IN_SOURCES)."""
+
+    concept_id: str
+    kind: str
+    text: str
+    answer: str
+
+
+def questions_about(concept: data.Concept, entry: CatalogEntry, subject: str | None = None) -> list[Question]:
+    """One question of each type in :data:`QUESTION_TYPES` about ``concept``.
+
+    ``subject`` is how the question names it: by default "the <name>"; a question asked
+    with a picture or a spoken name says "this" instead, and retrieval finds what it is.
+    """
+    the = subject or f"the {concept.name}"
+    answers = {
+        "price": (f"How much does {the} cost?", f"{entry.price} euros"),
+        "shelf": (f"On which shelf is {the}?", entry.shelf),
+        "stock": (f"How many of {the} are in stock?", str(entry.stock)),
+        "version": (f"Which Emoji version introduced {the}?", concept.emoji_version),
+        "code point": (f"What is the code point of {the}?", code_points(concept)),
+        "group": (f"Which group is {the} in?", concept.group),
+        "keywords": (f"What are the keywords of {the}?", ", ".join(concept.keywords)),
+        "meaning": (f"What does {the} mean?", meaning(concept) or NOT_IN_SOURCES),
+        "which emoji": (f"Which emoji has the code point {code_points(concept)}?", concept.name),
+    }
+    return [Question(concept.id, kind, *answers[kind]) for kind in QUESTION_TYPES]

@@ -1,0 +1,200 @@
+"""Step 4: the course LLaVA as a RAG generator: sources in its prompt, answers that cite one.
+
+The prompt holds the question, then the retrieved cards as numbered sources, and the
+sources' pictures as image tokens (one ``<image>`` per source, in source order, as LLaVA
+puts pictures in a prompt). The reply is a short answer ending with the number of the
+source it used (``63 euros [2]``), or :data:`~helpers.step4.cards.NOT_IN_SOURCES`.
+
+The LLaVA learns this from **retrieval-augmented instruction data** written by code
+(RAFT, Zhang et al. 2024): a question about a training concept, its card among distractor
+cards (the concepts nearest to it, as retrieval would return them) in a random order,
+sometimes without it (then the right reply is "not in the sources"), and catalog facts
+drawn afresh for every example, so that copying from the sources is the only way to be right.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from transformers import LlavaForConditionalGeneration, PreTrainedTokenizerFast
+
+from helpers import data, dialogue, pixels, settings
+from helpers.step4 import cards
+from helpers.training import TrainLog, fit
+
+CITATION = re.compile(r"\s*\[(\d+)\]\s*$")
+
+
+def prompt(question: str, sources: list[str]) -> str:
+    """The user's words: the question first (so each source is read knowing what is asked), then the sources."""
+    numbered = "".join(f"\n[{i}] {text}" for i, text in enumerate(sources, 1))
+    return f"Question: {question}" + (f"\nSources:{numbered}" if sources else "")
+
+
+def reply(answer: str, source: int | None) -> str:
+    """The reply the generator learns: the answer and its source's number, or "not in the sources"."""
+    return cards.NOT_IN_SOURCES if source is None else f"{answer} [{source}]"
+
+
+def parse(text: str) -> tuple[str, int | None]:
+    """(answer, cited source number or None) from a generated reply."""
+    match = CITATION.search(text)
+    if match is None:
+        return text.strip(), None
+    return text[: match.start()].strip(), int(match.group(1))
+
+
+@dataclass(frozen=True)
+class Example:
+    """One RAG training or test item: a question, the concepts whose cards are its sources (in
+    order), and the catalog facts each source's card shows."""
+
+    question: cards.Question
+    sources: list[str]
+    entries: dict[str, cards.CatalogEntry]
+
+    @property
+    def gold(self) -> int | None:
+        """The gold card's source number (1-based), or None when it is not among the sources."""
+        return self.sources.index(self.question.concept_id) + 1 if self.question.concept_id in self.sources else None
+
+    @property
+    def target(self) -> str:
+        answer = self.question.answer
+        return reply(answer, self.gold if answer != cards.NOT_IN_SOURCES else None)
+
+
+def neighbours(vectors: np.ndarray, count: int) -> np.ndarray:
+    """(N, count) row numbers of each row's nearest other rows by cosine: the distractors retrieval would bring."""
+    similarity = vectors @ vectors.T
+    np.fill_diagonal(similarity, -np.inf)
+    return np.argsort(-similarity, axis=1)[:, :count]
+
+
+class RAFTData:
+    """Endless RAG training examples about ``concepts`` (the training split), RAFT's recipe."""
+
+    def __init__(
+        self,
+        concepts: list[data.Concept],
+        anchors: np.ndarray,
+        num_sources: tuple[int, ...] = (1, 2, 3),
+        without_gold: float = 0.15,
+        kinds: tuple[str, ...] = cards.QUESTION_TYPES,
+    ):
+        self.concepts, self.num_sources, self.without_gold, self.kinds = concepts, num_sources, without_gold, kinds
+        self.near = neighbours(anchors, 10)
+
+    def example(self, rng: np.random.Generator) -> Example:
+        n = int(rng.integers(len(self.concepts)))
+        concept = self.concepts[n]
+        k = int(rng.choice(self.num_sources))
+        distractors = [self.concepts[i].id for i in rng.permutation(self.near[n])[:k]]
+        entries = {cid: cards.random_entry(rng) for cid in [concept.id, *distractors]}
+        kind = str(rng.choice(self.kinds))
+        (question,) = [q for q in cards.questions_about(concept, entries[concept.id]) if q.kind == kind]
+        if rng.random() < self.without_gold:
+            sources = distractors[:k]
+        else:
+            sources = distractors[: k - 1]
+            sources.insert(int(rng.integers(k)), concept.id)
+        return Example(question, sources, entries)
+
+
+def encode(example: Example, tokenizer: PreTrainedTokenizerFast, image_tokens: int) -> tuple[list[int], list[int]]:
+    """(input ids, labels) of one example: the sources' pictures, the prompt, the target reply."""
+    turn = (prompt(example.question.text, [text for _, text in sources_of(example)]), example.target)
+    return dialogue.encode_dialogue(tokenizer, [turn], image_tokens, images=len(example.sources))
+
+
+def batches(
+    raft: RAFTData,
+    tokenizer: PreTrainedTokenizerFast,
+    pictures: dict[str, torch.Tensor],
+    image_tokens: int,
+    batch_size: int,
+    seed: int,
+) -> Iterator[dict[str, torch.Tensor]]:
+    """Endless LLaVA batches of RAFT examples; ``pictures`` maps a concept id to its (3, 64, 64) pixels."""
+    rng = np.random.default_rng(seed)
+    while True:
+        examples = [raft.example(rng) for _ in range(batch_size)]
+        encoded = [encode(e, tokenizer, image_tokens) for e in examples]
+        ids = dialogue.pad([e[0] for e in encoded], tokenizer.pad_token_id)
+        yield {
+            "input_ids": ids,
+            "attention_mask": (ids != tokenizer.pad_token_id).long(),
+            "pixel_values": torch.stack([pictures[cid] for e in examples for cid in e.sources]),
+            "labels": dialogue.pad([e[1] for e in encoded], dialogue.IGNORE),
+        }
+
+
+def concept_pictures(concepts: list[data.Concept]) -> dict[str, torch.Tensor]:
+    """Each concept's picture as the LLaVA reads it: (3, 64, 64), on white, CLIP-normalised."""
+    rgb = pixels.plain_images(pixels.load_rgba(concepts))
+    return {c.id: picture for c, picture in zip(concepts, rgb, strict=True)}
+
+
+def train(
+    model: LlavaForConditionalGeneration,
+    tokenizer: PreTrainedTokenizerFast,
+    raft: RAFTData,
+    pictures: dict[str, torch.Tensor],
+    steps: int | None = None,
+    minutes: float | None = None,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    seed: int = 0,
+) -> TrainLog:
+    """Fine-tune the projector and decoder on RAFT examples (the vision tower stays frozen)."""
+    model.requires_grad_(True)
+    model.model.vision_tower.requires_grad_(False)
+    device = settings.device()
+    model.to(device).train()
+    model.model.vision_tower.eval()
+    log = fit(
+        lambda batch: model(**batch).loss,
+        model.parameters(),
+        batches(raft, tokenizer, pictures, model.config.image_seq_length, batch_size, seed),
+        num_steps=steps,
+        lr=lr,
+        max_seconds=minutes * 60 if minutes is not None else None,
+        desc="RAG",
+        device=device,
+    )
+    model.eval()
+    return log
+
+
+Source = tuple[str, str]  # (concept id, card text): a retrieved card and whose picture goes with it
+
+
+def generate(
+    model: LlavaForConditionalGeneration,
+    tokenizer: PreTrainedTokenizerFast,
+    pictures: dict[str, torch.Tensor],
+    questions: list[str],
+    sources: list[list[Source]],
+    max_new_tokens: int = 40,
+) -> list[str]:
+    """The model's replies to ``questions``, each with its ``sources`` (cards and their pictures)
+    in the prompt; an empty list is closed-book. Batched by number of sources, which a batch shares."""
+    out: list[str] = [""] * len(questions)
+    for k in sorted({len(s) for s in sources}):
+        rows = [i for i, s in enumerate(sources) if len(s) == k]
+        images = torch.stack([pictures[cid] for i in rows for cid, _ in sources[i]]) if k else None
+        words = [prompt(questions[i], [text for _, text in sources[i]]) for i in rows]
+        replies = dialogue.answer(model, tokenizer, images, words, max_new_tokens, images=k)
+        for i, text in zip(rows, replies, strict=True):
+            out[i] = text
+    return out
+
+
+def sources_of(example: Example) -> list[Source]:
+    """An example's sources as :func:`generate` takes them (cards with the example's catalog facts)."""
+    index = data.concept_index()
+    return [(cid, cards.card(index[cid], example.entries[cid])) for cid in example.sources]

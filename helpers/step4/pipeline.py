@@ -1,0 +1,100 @@
+"""Step 4: ``ask``, the whole RAG pipeline: embed the query, retrieve cards, generate a cited answer.
+
+A question given with a picture, a spoken name or a video says "this"; once retrieval has
+found what it is, the question names the best hit ("How much does this cost?" becomes
+"How much does the pear cost?"), as a pipeline that captions or transcribes a query does,
+so that the generator can check each card's name against the question. The cards come
+from the store, so a knowledge update (new catalog facts upserted) changes the answers
+without touching the model. Each stage is timed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from transformers import LlavaForConditionalGeneration, PreTrainedTokenizerFast
+
+from helpers import embeddings
+from helpers.step4 import cards, generator, retrieval
+from helpers.step4.retrieval import Query
+from helpers.vector_store import Collection, Hit
+
+STAGES = ("embed", "search", "generate")
+
+
+@dataclass
+class Answer:
+    """What ``ask`` returns: the question as the generator saw it, the reply split into answer and
+    citation, the sources, and each stage's seconds."""
+
+    question: str
+    reply: str
+    answer: str
+    cited: Hit | None
+    sources: list[Hit]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def abstained(self) -> bool:
+        return self.answer == cards.NOT_IN_SOURCES
+
+
+def named_question(query: Query, hits: list[Hit]) -> str:
+    """The question with "this" replaced by the best hit's name for a non-text query."""
+    if query.modality == "text" or not hits:
+        return query.question
+    return query.question.replace("this", f"the {hits[0].properties['name']}", 1)
+
+
+@dataclass
+class RAG:
+    """The pipeline's parts: the knowledge base, the generator and the pictures it reads."""
+
+    collection: Collection
+    model: LlavaForConditionalGeneration
+    tokenizer: PreTrainedTokenizerFast
+    pictures: dict[str, torch.Tensor]
+    towers: embeddings.Towers | None = None
+
+    def ask(self, query: Query, k: int = 3, method: str = "vector") -> Answer:
+        """One question, end to end (k = 0 asks closed-book: no retrieval, no sources)."""
+        return self.ask_many([query], k, method)[0]
+
+    def ask_many(self, queries: list[Query], k: int = 3, method: str = "vector") -> list[Answer]:
+        """Many questions: embedded together, retrieved one by one, generated in batches."""
+        if k < 0:
+            raise ValueError(f"k must be 0 (closed-book) or more, got {k}")
+        start = time.perf_counter()
+        vectors = retrieval.embed_queries(queries, self.towers)
+        embedded = time.perf_counter()
+        hits = [
+            retrieval.retrieve(self.collection, q, v, k, method) if k else []
+            for q, v in zip(queries, vectors, strict=True)
+        ]
+        searched = time.perf_counter()
+        questions = [named_question(q, h) for q, h in zip(queries, hits, strict=True)]
+        sources = [[(hit.properties["concept_id"], hit.properties["card"]) for hit in h] for h in hits]
+        replies = generator.generate(self.model, self.tokenizer, self.pictures, questions, sources)
+        done = time.perf_counter()
+        share = len(queries)
+        seconds = {
+            "embed": (embedded - start) / share,
+            "search": (searched - embedded) / share,
+            "generate": (done - searched) / share,
+        }
+        answers = []
+        for question, reply, found in zip(questions, replies, hits, strict=True):
+            answer, cited = generator.parse(reply)
+            source = found[cited - 1] if cited is not None and 1 <= cited <= len(found) else None
+            answers.append(Answer(question, reply, answer, source, found, dict(seconds)))
+        return answers
+
+
+def median_stage_ms(answers: list[Answer]) -> dict[str, float]:
+    """Median milliseconds of each stage over ``answers``, and end to end."""
+    per_stage = {stage: float(np.median([a.seconds[stage] for a in answers]) * 1000) for stage in STAGES}
+    per_stage["total"] = float(np.median([sum(a.seconds.values()) for a in answers]) * 1000)
+    return per_stage

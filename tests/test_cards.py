@@ -1,0 +1,35 @@
+"""helpers.step4.cards: the knowledge base's cards, their catalog facts, and the questions they answer."""
+
+from helpers import data
+from helpers.step4 import cards
+
+
+def test_a_catalog_draw_depends_on_its_seed_alone():
+    concepts = data.load_concepts()[:200]
+    first, again, other = (cards.draw_catalog(concepts, seed) for seed in (1, 1, 2))
+    assert first == again and first != other
+    assert all(e.shelf[0] in cards.SHELF_ROWS and 1 <= int(e.shelf[1:]) <= cards.SHELF_COLUMNS for e in first.values())
+    assert {e.price for e in first.values()} <= set(range(cards.PRICES[0], cards.PRICES[1] + 1))
+    assert {e.stock for e in first.values()} <= set(range(cards.STOCK[0], cards.STOCK[1] + 1))
+    assert len({e.price for e in first.values()}) > 50  # drawn, not constant
+
+
+def test_a_card_states_the_facts_and_each_question_is_answered_from_it():
+    index = data.concept_index()
+    entry = cards.CatalogEntry("B7", 63, 0)
+    for concept_id in ("dog", "red-apple", "man-in-manual-wheelchair"):
+        concept = index[concept_id]
+        text = cards.card(concept, entry)
+        assert text.startswith(concept.name + ":")
+        assert "shelf B7, price 63 euros, stock 0" in text
+        assert ("meaning " in text) == bool(concept.gloss)
+        questions = cards.questions_about(concept, entry)
+        assert [q.kind for q in questions] == list(cards.QUESTION_TYPES)
+        for q in questions:
+            assert q.answer == cards.NOT_IN_SOURCES or q.answer in text, (q, text)
+            assert q.concept_id == concept_id and q.text.endswith("?")
+    wheelchair = cards.questions_about(index["man-in-manual-wheelchair"], entry)
+    assert {q.kind: q.answer for q in wheelchair}["code point"] == "U+1F468 U+200D U+1F9BD"
+    assert {q.kind: q.answer for q in wheelchair}["meaning"] == cards.NOT_IN_SOURCES  # no gloss: not on the card
+    asked_with_a_picture = cards.questions_about(index["dog"], entry, subject="this")
+    assert {q.kind: q.text for q in asked_with_a_picture}["price"] == "How much does this cost?"

@@ -1,0 +1,66 @@
+"""helpers.step4.generator: prompts with numbered sources, RAFT training data, cited replies."""
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import data, dialogue, embeddings
+from helpers.step4 import cards
+from helpers.step4 import generator as g
+
+
+@pytest.fixture(scope="module")
+def raft():
+    concepts = data.load_concepts("train")[:120]
+    return g.RAFTData(concepts, embeddings.anchors_for(concepts), num_sources=(1, 3), without_gold=0.2)
+
+
+def test_replies_cite_a_source_and_parse_back():
+    assert g.reply("63 euros", 2) == "63 euros [2]"
+    assert g.parse("63 euros [2]") == ("63 euros", 2)
+    assert g.parse(" not in the sources ") == (cards.NOT_IN_SOURCES, None)
+    assert g.reply("63 euros", None) == cards.NOT_IN_SOURCES
+    words = g.prompt("How much does the dog cost?", ["dog: ...", "wolf: ..."])
+    assert words == "Question: How much does the dog cost?\nSources:\n[1] dog: ...\n[2] wolf: ..."
+    assert g.prompt("How much does the dog cost?", []) == "Question: How much does the dog cost?"
+
+
+def test_raft_examples_hide_the_gold_card_among_near_distractors_or_leave_it_out(raft):
+    rng = np.random.default_rng(0)
+    examples = [raft.example(rng) for _ in range(400)]
+    assert {len(e.sources) for e in examples} == {1, 3}
+    without = [e for e in examples if e.gold is None]
+    assert 0.1 < len(without) / len(examples) < 0.3
+    assert all(e.target == cards.NOT_IN_SOURCES for e in without)
+    with_gold = [e for e in examples if e.gold is not None]
+    assert {e.gold for e in with_gold if len(e.sources) == 3} == {1, 2, 3}  # the gold card moves
+    for e in with_gold:
+        answer, cited = g.parse(e.target)
+        assert answer == cards.NOT_IN_SOURCES or (cited == e.gold and answer in g.sources_of(e)[e.gold - 1][1])
+    assert all(len(set(e.sources)) == len(e.sources) for e in examples)
+
+
+def test_batches_label_only_the_reply_and_carry_one_picture_per_source(raft, tiny_llava):
+    model, tokenizer = tiny_llava
+    pictures = g.concept_pictures(raft.concepts)
+    batch = next(g.batches(raft, tokenizer, pictures, model.config.image_seq_length, batch_size=4, seed=0))
+    image_id = tokenizer.convert_tokens_to_ids("<image>")
+    assert len(batch["pixel_values"]) * model.config.image_seq_length == int((batch["input_ids"] == image_id).sum())
+    replies = [tokenizer.decode([t for t in row if t != dialogue.IGNORE]) for row in batch["labels"].tolist()]
+    assert all(r.endswith("</s>") for r in replies)
+    assert torch.isfinite(model(**batch).loss)
+
+
+def test_training_moves_the_decoder_not_the_vision_tower_and_generation_answers(raft, tiny_llava):
+    model, tokenizer = tiny_llava
+    pictures = g.concept_pictures(raft.concepts)
+    vision = {k: v.clone() for k, v in model.model.vision_tower.state_dict().items()}
+    head = model.lm_head.weight.detach().clone()
+    log = g.train(model, tokenizer, raft, pictures, steps=2, batch_size=2)
+    assert log.steps == 2
+    assert all(torch.equal(v, model.model.vision_tower.state_dict()[k]) for k, v in vision.items())
+    assert not torch.equal(head, model.lm_head.weight)
+    example = raft.example(np.random.default_rng(1))
+    questions = [example.question.text] * 2
+    replies = g.generate(model, tokenizer, pictures, questions, [g.sources_of(example), []], max_new_tokens=3)
+    assert len(replies) == 2 and all(isinstance(r, str) for r in replies)  # with sources, and closed-book

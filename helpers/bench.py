@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from helpers.settings import BUILD_DIR, ROOT
+from helpers.settings import BUILD_DIR, ROOT, atomic_path
 from helpers.vector_store import soak
 
 METRICS_FILE = BUILD_DIR / "metrics.json"
@@ -36,15 +36,13 @@ CELL_TIMEOUT_S = 600
 def record(**metrics: float | int | str) -> None:
     """Save a notebook's key metrics: ``record(**{"data.concepts": 1609})``.
 
-    Written to a temporary file and renamed over the old one, so a reader (the course
-    run) never sees half a file.
+    Written whole or not at all (:func:`helpers.settings.atomic_path`), so a reader (the
+    course run) never sees half a file.
     """
     stored = json.loads(METRICS_FILE.read_text()) if METRICS_FILE.is_file() else {}
     stored.update(metrics)
-    METRICS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    partial_file = METRICS_FILE.with_name(f".{METRICS_FILE.name}.{os.getpid()}.tmp")
-    partial_file.write_text(json.dumps(stored, indent=1, sort_keys=True))
-    os.replace(partial_file, METRICS_FILE)
+    with atomic_path(METRICS_FILE) as partial:
+        partial.write_text(json.dumps(stored, indent=1, sort_keys=True))
 
 
 def against_targets(metrics: Mapping[str, float], targets: Mapping[str, float]):

@@ -17,7 +17,6 @@ and its path or text), since a NaN vector would silently match nothing, or anyth
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
@@ -86,12 +85,9 @@ def anchors_for(concepts: list[data.Concept]) -> np.ndarray:
 
 
 def save_atomic(path: Path, array: np.ndarray) -> None:
-    """``np.save`` through a temporary file and a rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial_file = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(partial_file, "wb") as f:
-        np.save(f, array)
-    os.replace(partial_file, path)
+    """``np.save`` whole or not at all (:func:`helpers.settings.atomic_path`): a reader never sees half a file."""
+    with settings.atomic_path(path) as partial:
+        np.save(partial, array)
 
 
 def _item(index: int, item, kind: str) -> str:

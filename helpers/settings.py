@@ -6,7 +6,9 @@ enough), so the rules here hold wherever a notebook runs:
 * paths are resolved from the repository root, not from the current folder;
 * the default ``offline`` profile sets ``HF_HUB_OFFLINE=1`` before any Hugging Face
   library is imported, so no hub call can hang on a DNS retry loop;
-* seeds and torch threads are set in one place.
+* seeds and torch threads are set in one place;
+* files that another process may read while they are written (caches, the metrics file)
+  are written whole or not at all (:func:`atomic_path`).
 
 Environment variables (all optional):
 
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PROFILES = ("offline", "pretrained")
@@ -144,3 +148,19 @@ def describe() -> str:
 
 
 apply_profile()
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write in the ``with`` block; renamed over ``path`` when
+    the block ends, so a reader sees the old file or the new one, never half of one. If the block
+    fails, the temporary file is removed and ``path`` is left as it was. The temporary name keeps
+    the suffix (``np.save`` and ``np.savez`` add theirs to a name without it)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

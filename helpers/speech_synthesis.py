@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 import subprocess
 from multiprocessing import get_context
@@ -18,6 +17,7 @@ from multiprocessing import get_context
 import numpy as np
 
 from helpers.audio import SAMPLE_RATE
+from helpers.settings import atomic_path
 
 OPUS_BITRATE = 12_000
 
@@ -88,8 +88,6 @@ def speak_all(texts: list[str], voice: str, cache_dir=None) -> list[np.ndarray]:
     with get_context("spawn").Pool(2) as pool:
         waves = pool.map(_speak, [(text, voice) for text in texts], chunksize=32)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial_file = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-        np.savez(partial_file, **{f"a{i}": w for i, w in enumerate(waves)})
-        os.replace(partial_file, path)  # a reader never sees half a cache file
+        with atomic_path(path) as partial:  # a reader never sees half a cache file
+            np.savez(partial, **{f"a{i}": w for i, w in enumerate(waves)})
     return waves

@@ -93,3 +93,16 @@ def test_the_profile_silences_hugging_face_loading_bars():
 
     settings.apply_profile()
     assert os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS") == "1"
+
+
+def test_atomic_path_writes_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "cache" / "vectors.npy"
+    with settings.atomic_path(target) as partial:
+        assert partial.suffix == ".npy" and partial.parent == target.parent
+        np.save(partial, np.arange(3))
+    assert np.load(target).tolist() == [0, 1, 2]
+    with pytest.raises(RuntimeError), settings.atomic_path(target) as partial:
+        np.save(partial, np.arange(5))
+        raise RuntimeError("the writer died")
+    assert np.load(target).tolist() == [0, 1, 2]  # the old file, whole
+    assert sorted(p.name for p in target.parent.iterdir()) == ["vectors.npy"]  # no temporary file left

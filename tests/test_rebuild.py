@@ -1,4 +1,4 @@
-"""The rebuild commands (helpers.step1.rebuild, helpers.step3.rebuild) run end to end on a tiny budget, as CI proves."""
+"""The rebuild commands (helpers.step1/3/4.rebuild) run end to end on a tiny budget, as CI proves."""
 
 import json
 
@@ -9,6 +9,7 @@ from helpers import data, embeddings, llava
 from helpers.step1 import rebuild as step1_rebuild
 from helpers.step3 import rebuild as step3_rebuild
 from helpers.step3 import visual_instruction as vi
+from helpers.step4 import rebuild as step4_rebuild
 
 
 def test_tiny_rebuild_writes_loadable_towers_and_a_record(tmp_path):
@@ -46,3 +47,13 @@ def test_tiny_llava_rebuild_writes_a_loadable_llava_and_its_ablations(tmp_path):
         == "LlavaForConditionalGeneration"
     )
     assert type(AutoProcessor.from_pretrained(tmp_path / "llava")).__name__ == "LlavaProcessor"
+
+
+def test_tiny_rag_rebuild_trains_saves_and_answers_from_the_store(tmp_path):
+    assert step4_rebuild.main(["--tiny", "--out", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "TRAINING.json").read_text())
+    assert record["steps"] >= 1 and record["start"] == "checkpoints/step3/llava"
+    assert record["metrics"]["step4.tiny.sources"] == 3
+    assert record["data_version"] == data.version()
+    model, processor = llava.load_checkpoint(tmp_path / "llava")
+    assert model.config.image_seq_length == llava.GRID**2 and processor.tokenizer.pad_token == "<pad>"

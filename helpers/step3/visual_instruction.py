@@ -55,7 +55,7 @@ class SceneData:
     avoid_scenes: set[tuple]
 
 
-PER_KIND = 30  # scene vocabulary: up to 30 train concepts of each kind (113 in all)
+PER_KIND = 30  # scene vocabulary: up to 30 train concepts of each kind (110 in all: 20 plants)
 TEST_SCENES = 300  # held-out random scenes, plus one scene per held-out concept pair
 HELD_OUT_SEED = 2024  # draws the held-out scenes and their questions; training draws from other seeds
 RENDER_SEED = 99  # the jitter of held-out scenes as every evaluation and figure draws them

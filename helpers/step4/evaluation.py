@@ -1,0 +1,224 @@
+"""Step 4: how well the pipeline answers, and why it fails when it does (the ``step4.*`` keys).
+
+Every figure is measured on questions whose answers the generator cannot know from its
+weights: catalog questions use a catalog draw it never trained on (:data:`TEST_CATALOG`),
+card questions use zero-shot concepts, whose cards it never saw. The same questions are
+asked three ways: **closed-book** (no sources), **oracle** (the gold card alone) and **RAG**
+(the top k retrieved cards), and after a **knowledge update** (the catalog redrawn as
+:data:`UPDATED_CATALOG` and upserted, the model untouched).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers import data
+from helpers.dialogue import normalise
+from helpers.step4 import cards, generator, knowledge_base, retrieval
+from helpers.step4.pipeline import RAG, Answer, median_stage_ms
+from helpers.step4.retrieval import Query
+from helpers.vector_store import VectorStore
+
+TEST_CATALOG = 2024  # the catalog draw every evaluation builds the knowledge base with
+UPDATED_CATALOG = 2025  # the redraw of the knowledge-update test
+QUESTION_SEED = 7  # which concepts and question types the test asks
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A test question, the query that asks it, and how its concept is given (the query's modality)."""
+
+    question: cards.Question
+    query: Query
+
+
+def held_out_questions(
+    concepts: list[data.Concept],
+    catalog: dict[str, cards.CatalogEntry],
+    kinds: tuple[str, ...],
+    modality: str = "text",
+    count: int = 100,
+    seed: int = QUESTION_SEED,
+) -> list[Asked]:
+    """``count`` questions about ``concepts``, one type from ``kinds`` each, asked in ``modality``.
+
+    A text question names its concept; a picture, the test voice's spoken name or a video
+    comes with "this" (concepts without a video are skipped for video)."""
+    rng = np.random.default_rng(seed)
+    test_voice = data.voices("test")[0]
+    items = {
+        "image": {c.id: c.image_path for c in concepts},
+        "speech": {s.concept_id: s for s in data.load_speech(voice_split="test") if s.voice == test_voice},
+        "video": {v.concept_id: v for v in data.load_videos()},
+    }
+    pool = [c for c in concepts if modality == "text" or c.id in items[modality]]
+    asked = []
+    for n in rng.choice(len(pool), size=min(count, len(pool)), replace=False):
+        concept = pool[int(n)]
+        kind = str(rng.choice(kinds))
+        subject = None if modality == "text" else "this"
+        (question,) = [q for q in cards.questions_about(concept, catalog[concept.id], subject) if q.kind == kind]
+        item = None if modality == "text" else items[modality][concept.id]
+        asked.append(Asked(question, Query(question.text, modality, item)))
+    return asked
+
+
+def exact_match(answers: list[Answer], asked: list[Asked]) -> np.ndarray:
+    """Whether each answer (without its citation) equals the right one, compared as :func:`normalise` does."""
+    return np.array([normalise(a.answer) == normalise(q.question.answer) for a, q in zip(answers, asked, strict=True)])
+
+
+def cited_right(answers: list[Answer], asked: list[Asked]) -> np.ndarray:
+    """For each answer that cites a source: whether that source is the asked concept's card."""
+    return np.array(
+        [
+            a.cited.properties["concept_id"] == q.question.concept_id
+            for a, q in zip(answers, asked, strict=True)
+            if a.cited
+        ]
+    )
+
+
+def replies_with(rag: RAG, asked: list[Asked], sources: list[list[generator.Source]]) -> list[Answer]:
+    """Answers to ``asked`` given these ``sources`` (the gold card alone, retrieval without the
+    gold card, ...), the question naming its concept."""
+    index = data.concept_index()
+    questions = [a.question.text.replace("this", f"the {index[a.question.concept_id].name}", 1) for a in asked]
+    replies = generator.generate(rag.model, rag.tokenizer, rag.pictures, questions, sources)
+    return [Answer(q, r, *generator.parse(r), None, []) for q, r in zip(questions, replies, strict=True)]
+
+
+def gold_source(asked: Asked, catalog: dict[str, cards.CatalogEntry]) -> list[generator.Source]:
+    concept = data.concept_index()[asked.question.concept_id]
+    return [(concept.id, cards.card(concept, catalog[concept.id]))]
+
+
+def answerable(asked: list[Asked]) -> np.ndarray:
+    return np.array([a.question.answer != cards.NOT_IN_SOURCES for a in asked])
+
+
+@dataclass
+class Setup:
+    """What every part of :func:`evaluate` shares: the pipeline, the store it searches, the concepts
+    and their vectors, the test catalog, and the text questions (catalog facts, then zero-shot cards)."""
+
+    rag: RAG
+    store: VectorStore
+    count: int
+    k: int
+
+    def __post_init__(self) -> None:
+        self.concepts = data.load_concepts()
+        self.vectors = knowledge_base.concept_vectors(self.concepts)
+        self.catalog = cards.draw_catalog(self.concepts, TEST_CATALOG)
+        knowledge_base.build(self.store, TEST_CATALOG, self.concepts, self.vectors)
+        self.catalog_questions = held_out_questions(self.concepts, self.catalog, cards.CATALOG_FACTS, count=self.count)
+        zero_shot = data.load_concepts("zero_shot")
+        self.card_questions = held_out_questions(zero_shot, self.catalog, CARD_QUESTIONS, count=self.count)
+        self.asked = self.catalog_questions + self.card_questions
+
+
+CARD_QUESTIONS = cards.CARD_FACTS + ("which emoji",)
+
+
+def answer_metrics(setup: Setup) -> tuple[dict[str, float], list[Answer]]:
+    """RAG against closed-book against oracle on the same text questions; RAG by query modality."""
+    asked, rag = setup.asked, setup.rag
+    rag_answers = rag.ask_many([a.query for a in asked], setup.k)
+    right = {
+        "rag": exact_match(rag_answers, asked),
+        "closed_book": exact_match(rag.ask_many([a.query for a in asked], 0), asked),
+        "oracle": exact_match(replies_with(rag, asked, [gold_source(a, setup.catalog) for a in asked]), asked),
+    }
+    catalog_part = len(setup.catalog_questions)
+    metrics = {
+        "step4.answer.oracle_em": right["oracle"].mean(),
+        "step4.answer.rag_em.text": right["rag"].mean(),
+        "step4.answer.closed_book_em": right["closed_book"].mean(),
+        "step4.answer.rag_em.text_catalog": right["rag"][:catalog_part].mean(),
+        "step4.answer.rag_em.text_card_zero_shot": right["rag"][catalog_part:].mean(),
+    }
+    train, zero_shot = data.load_concepts("train"), data.load_concepts("zero_shot")
+    for modality, concepts, key in (
+        ("image", train, "image"),
+        ("speech", train, "speech"),
+        ("image", zero_shot, "image_zero_shot"),
+    ):
+        by_media = held_out_questions(concepts, setup.catalog, cards.CATALOG_FACTS, modality, setup.count)
+        metrics[f"step4.answer.rag_em.{key}"] = exact_match(
+            rag.ask_many([a.query for a in by_media], setup.k), by_media
+        ).mean()
+    cited = cited_right(rag_answers, asked)
+    metrics["step4.citation.precision"] = cited.mean() if cited.size else 0.0
+    return {key: round(float(value), 4) for key, value in metrics.items()}, rag_answers
+
+
+def abstention_metrics(setup: Setup, rag_answers: list[Answer]) -> dict[str, float]:
+    """Recall: questions no source answers (the gold card taken out of what retrieval found, and
+    meanings the card lacks) answered "not in the sources"; false rate: answerable ones answered so."""
+    asked, rag = setup.asked, setup.rag
+    vectors = retrieval.embed_queries([a.query for a in asked], rag.towers)
+    without_gold = []
+    for a, vector in zip(asked, vectors, strict=True):
+        hits = retrieval.retrieve(rag.collection, a.query, vector, setup.k + 1)
+        others = [h for h in hits if h.properties["concept_id"] != a.question.concept_id][: setup.k]
+        without_gold.append([(h.properties["concept_id"], h.properties["card"]) for h in others])
+    abstained = np.array([b.abstained for b in replies_with(rag, asked, without_gold)])
+    said_no = np.array([a.abstained for a in rag_answers])
+    can = answerable(asked)
+    return {
+        "step4.abstain.recall": round(float(np.concatenate([abstained, said_no[~can]]).mean()), 4),
+        "step4.abstain.false_rate": round(float(said_no[can].mean()), 4),
+    }
+
+
+def update_metrics(setup: Setup) -> dict[str, float]:
+    """The knowledge update: redraw the catalog, upsert it, ask the catalog questions again."""
+    knowledge_base.build(setup.store, UPDATED_CATALOG, setup.concepts, setup.vectors)
+    updated = cards.draw_catalog(setup.concepts, UPDATED_CATALOG)
+    index = data.concept_index()
+    after = []
+    for a in setup.catalog_questions:
+        concept_id = a.question.concept_id
+        (question,) = [
+            q for q in cards.questions_about(index[concept_id], updated[concept_id]) if q.kind == a.question.kind
+        ]
+        after.append(Asked(question, a.query))
+    right = exact_match(setup.rag.ask_many([a.query for a in after], setup.k), after)
+    knowledge_base.build(setup.store, TEST_CATALOG, setup.concepts, setup.vectors)
+    return {"step4.update.rag_em": round(float(right.mean()), 4)}
+
+
+def retrieval_metrics(setup: Setup) -> dict[str, float]:
+    """Recall@5 of the gold card for text, picture and spoken questions, by each retrieval method."""
+    metrics = {}
+    train = data.load_concepts("train")
+    for modality, concepts, kinds in (
+        ("text", setup.concepts, cards.QUESTION_TYPES),
+        ("image", train, cards.CATALOG_FACTS),
+        ("speech", train, cards.CATALOG_FACTS),
+    ):
+        asked = held_out_questions(concepts, setup.catalog, kinds, modality, setup.count)
+        queries = [a.query for a in asked]
+        vectors = retrieval.embed_queries(queries, setup.rag.towers)
+        gold = [a.question.concept_id for a in asked]
+        for method in retrieval.METHODS:
+            recall = retrieval.recall_at_k(setup.rag.collection, queries, gold, vectors, 5, method)
+            metrics[f"step4.retrieval.recall5.{modality}.{method}"] = round(recall, 4)
+    return metrics
+
+
+def evaluate(rag: RAG, store: VectorStore, k: int = 3, count: int = 100) -> dict[str, float]:
+    """Every ``step4.*`` key but the training time. ``rag.collection`` must live in ``store``:
+    the knowledge base is rebuilt there with :data:`TEST_CATALOG` (and with :data:`UPDATED_CATALOG`
+    for the update test, then back)."""
+    setup = Setup(rag, store, count, k)
+    metrics, rag_answers = answer_metrics(setup)
+    metrics |= abstention_metrics(setup, rag_answers)
+    metrics |= update_metrics(setup)
+    metrics |= retrieval_metrics(setup)
+    one_at_a_time = [rag.ask(a.query, k) for a in setup.catalog_questions[:20]]
+    metrics["step4.latency.p50_ms"] = round(median_stage_ms(one_at_a_time)["total"], 1)
+    return metrics

@@ -1,0 +1,90 @@
+"""Rebuild Step 4's course checkpoint: Step 3's LLaVA trained further as a RAG generator.
+
+    python -m helpers.step4.rebuild                          # the course checkpoint (--minutes, default 55)
+    python -m helpers.step4.rebuild --tiny --out /tmp/ckpt   # seconds: proves the command works (CI)
+
+Loads Step 3's committed LLaVA, trains it on RAFT examples (:mod:`helpers.step4.generator`)
+for a time budget, saves it to ``checkpoints/step4/llava/`` (fp16, ``save_pretrained``, with
+its processor) and evaluates it on a fresh knowledge base (:func:`helpers.step4.evaluation.evaluate`);
+``TRAINING.json`` holds the command, the data version, the minutes, steps and loss curve,
+and every ``step4.*`` figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from helpers import data, embeddings, llava, settings, vector_store
+from helpers.step4 import evaluation, generator, knowledge_base
+from helpers.step4.pipeline import RAG
+from helpers.step4.retrieval import Query
+from helpers.training import run_record
+
+CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step4"
+
+
+def rebuild(args: argparse.Namespace, command: str) -> dict:
+    """Train, save, reload and evaluate; returns the training record (also written to TRAINING.json)."""
+    threads = settings.set_threads(2)
+    out = args.out or CHECKPOINT_DIR
+    model, processor = llava.load_checkpoint()
+    train = data.load_concepts("train")
+    raft = generator.RAFTData(train, embeddings.anchors_for(train))
+    pictures = generator.concept_pictures(data.load_concepts())
+    started = time.time()
+    log = generator.train(model, processor.tokenizer, raft, pictures, minutes=args.minutes, batch_size=args.batch_size)
+    train_minutes = (time.time() - started) / 60
+    out.mkdir(parents=True, exist_ok=True)
+    model.half().save_pretrained(out / "llava")
+    processor.save_pretrained(out / "llava")
+    saved, saved_processor = llava.load_checkpoint(out / "llava")  # measure what the notebooks load
+    with tempfile.TemporaryDirectory() as folder:
+        store = vector_store.open_store("lancedb", path=Path(folder))
+        if args.tiny:  # 40 concepts, their anchors as every named vector (no corpus to embed), one question
+            concepts = data.load_concepts()[:40]
+            vectors = dict.fromkeys(knowledge_base.VECTORS, embeddings.anchors_for(concepts))
+            rag = RAG(knowledge_base.build(store, 0, concepts, vectors), saved, saved_processor.tokenizer, pictures)
+            answer = rag.ask(Query(f"How much does the {concepts[0].name} cost?"), k=3)
+            metrics = {"step4.tiny.sources": len(answer.sources)}
+        else:
+            collection = knowledge_base.build(store, evaluation.TEST_CATALOG)
+            rag = RAG(collection, saved, saved_processor.tokenizer, pictures)
+            metrics = evaluation.evaluate(rag, store, count=args.count)
+    record = {
+        **run_record(command, threads),
+        "start": "checkpoints/step3/llava",
+        "train_minutes": round(train_minutes, 1),
+        "steps": log.steps,
+        "batch_size": args.batch_size,
+        "loss": log.curve(),
+        "metrics": {**metrics, "step4.checkpoint.train_minutes": round(train_minutes, 1)},
+    }
+    (out / "TRAINING.json").write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Rebuild Step 4's course checkpoint: the RAG generator.")
+    parser.add_argument("--minutes", type=float, default=55.0, help="the training budget")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--count", type=int, default=100, help="test questions per set in the evaluation")
+    parser.add_argument(
+        "--tiny", action="store_true", help="a few seconds of training, no evaluation: tests the command"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="default: checkpoints/step4")
+    args = parser.parse_args(argv)
+    if args.tiny:
+        args.minutes = 0.01
+    settings.seed_everything(0)
+    command = "python -m helpers.step4.rebuild " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(json.dumps(rebuild(args, command.strip()), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

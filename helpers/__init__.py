@@ -38,8 +38,9 @@ One package per step:
 - ``helpers.step4``  ``cards`` (a card of facts per concept, catalog draws, questions),
   ``knowledge_base`` (the cards in the store, four named vectors each), ``retrieval`` (queries in
   any modality; vector, keyword and hybrid search), ``generator`` (the LLaVA with numbered
-  sources: RAFT data, training, cited replies), ``pipeline`` (``ask``, timed by stage), ``evaluation`` (closed-book, oracle and RAG; the update
-  test; abstention; retrieval by method), ``rebuild`` (``python -m helpers.step4.rebuild``)
+  sources: RAFT data, training, cited replies), ``pipeline`` (``ask``, timed by stage),
+  ``evaluation`` (closed-book, oracle and RAG; the update test; abstention; retrieval by
+  method), ``rebuild`` (``python -m helpers.step4.rebuild``)
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

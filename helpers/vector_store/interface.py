@@ -183,15 +183,20 @@ class Collection(ABC):
 
     def search(self, vector: np.ndarray, using: str, limit: int = 10, where: Mapping | None = None) -> list[Hit]:
         """The ``limit`` objects whose ``using`` vector is most cosine-similar to ``vector``."""
+        query = self._check_query_vector(vector, using)
+        if limit < 1:
+            raise VectorStoreError(f"limit must be at least 1, got {limit}")
+        return self._search(query, using, limit, self.check_where(where))
+
+    def _check_query_vector(self, vector: np.ndarray, using: str) -> np.ndarray:
+        """``vector`` as float32, checked against the named vector ``using``'s dimension."""
         dimension = self.check_using(using)
         query = np.asarray(vector, dtype=np.float32)
         if query.shape != (dimension,):
             raise VectorStoreError(
                 f"query vector has shape {query.shape}; {self.name}.{using} holds vectors of dimension {dimension}"
             )
-        if limit < 1:
-            raise VectorStoreError(f"limit must be at least 1, got {limit}")
-        return self._search(query, using, limit, self.check_where(where))
+        return query
 
     def keyword_search(self, text: str, limit: int = 10, where: Mapping | None = None) -> list[Hit]:
         """The ``limit`` objects whose searchable text best matches ``text`` by BM25 (score: BM25's)."""
@@ -207,18 +212,21 @@ class Collection(ABC):
         alpha: float = 0.5,
         where: Mapping | None = None,
     ) -> list[Hit]:
-        """Vector and keyword search fused by relative scores (``alpha`` 1: vector only, 0: keywords only).
-
-        Each search returns ``max(2 * limit, 20)`` candidates; a candidate missing from one
-        list scores 0 there. The Weaviate backend runs the server's own ``hybrid`` query
-        with the same fusion.
-        """
+        """Vector and keyword search fused by relative scores (``alpha`` 1: vector only, 0: keywords only)."""
         if not 0.0 <= alpha <= 1.0:
             raise VectorStoreError(f"alpha must be between 0 (keywords) and 1 (vectors), got {alpha}")
         self._check_keyword_query(text, limit)
+        query = self._check_query_vector(vector, using)
+        return self._hybrid_search(text, query, using, limit, alpha, self.check_where(where))
+
+    def _hybrid_search(
+        self, text: str, vector: np.ndarray, using: str, limit: int, alpha: float, where: Mapping
+    ) -> list[Hit]:
+        """:func:`relative_score_fusion` of the two searches, ``max(2 * limit, 20)`` candidates each
+        (a candidate missing from one list scores 0 there); a backend with its own hybrid query overrides it."""
         candidates = max(2 * limit, 20)
         return relative_score_fusion(
-            self.search(vector, using, candidates, where), self.keyword_search(text, candidates, where), alpha
+            self._search(vector, using, candidates, where), self._keyword_search(text, candidates, where), alpha
         )[:limit]
 
     def _check_keyword_query(self, text: str, limit: int) -> None:

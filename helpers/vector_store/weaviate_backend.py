@@ -110,36 +110,21 @@ class WeaviateCollection(Collection):
         )
         return [Hit(str(o.uuid), float(o.metadata.score), dict(o.properties)) for o in response.objects]
 
-    def hybrid_search(
-        self,
-        text: str,
-        vector: np.ndarray,
-        using: str,
-        limit: int = 10,
-        alpha: float = 0.5,
-        where: Mapping | None = None,
+    def _hybrid_search(
+        self, text: str, vector: np.ndarray, using: str, limit: int, alpha: float, where: Mapping
     ) -> list[Hit]:
         """The server's own ``hybrid`` query, with the fusion the interface documents (relative scores)."""
         from weaviate.classes.query import HybridFusion, MetadataQuery
 
-        if not 0.0 <= alpha <= 1.0:
-            raise VectorStoreError(f"alpha must be between 0 (keywords) and 1 (vectors), got {alpha}")
-        self._check_keyword_query(text, limit)
-        dimension = self.check_using(using)
-        query = np.asarray(vector, dtype=np.float32)
-        if query.shape != (dimension,):
-            raise VectorStoreError(
-                f"query vector has shape {query.shape}; {self.name}.{using} holds vectors of dimension {dimension}"
-            )
         response = self.handle.query.hybrid(
             query=text,
-            vector=query.tolist(),
+            vector=vector.tolist(),
             target_vector=using,
             alpha=alpha,
             fusion_type=HybridFusion.RELATIVE_SCORE,
             query_properties=list(self.schema.searchable),
             limit=limit,
-            filters=where_to_filter(self.check_where(where)),
+            filters=where_to_filter(where),
             return_metadata=MetadataQuery(score=True),
         )
         return [Hit(str(o.uuid), float(o.metadata.score), dict(o.properties)) for o in response.objects]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,6 +83,11 @@ def apply_profile() -> str:
         os.environ.setdefault(key, value)
     if name == "offline":
         os.environ.update(_OFFLINE_FLAGS)
+    if "transformers" in sys.modules and os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1":
+        # imported before helpers (a notebook's imports are sorted so): it read the flag already
+        import transformers
+
+        transformers.utils.logging.disable_progress_bar()
     return name
 
 

@@ -95,6 +95,21 @@ def test_the_profile_silences_hugging_face_loading_bars():
     assert os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS") == "1"
 
 
+def test_transformers_imported_before_helpers_loses_its_loading_bars_too():
+    """A notebook imports transformers first (sorted imports): the flag must still take effect."""
+    import subprocess
+    import sys
+
+    script = (
+        "import transformers\n"
+        "assert transformers.utils.logging.is_progress_bar_enabled()\n"
+        "import helpers\n"
+        "assert not transformers.utils.logging.is_progress_bar_enabled()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_DISABLE_PROGRESS_BARS"}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=settings.ROOT)
+
+
 def test_atomic_path_writes_whole_or_not_at_all(tmp_path):
     target = tmp_path / "cache" / "vectors.npy"
     with settings.atomic_path(target) as partial:

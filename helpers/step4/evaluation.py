@@ -17,7 +17,7 @@ import numpy as np
 from helpers import data
 from helpers.dialogue import normalise
 from helpers.step4 import cards, generator, knowledge_base, retrieval
-from helpers.step4.pipeline import RAG, Answer, median_stage_ms
+from helpers.step4.pipeline import RAG, Answer, median_stage_ms, naming
 from helpers.step4.retrieval import Query
 from helpers.vector_store import VectorStore
 
@@ -85,7 +85,7 @@ def replies_with(rag: RAG, asked: list[Asked], sources: list[list[generator.Sour
     """Answers to ``asked`` given these ``sources`` (the gold card alone, retrieval without the
     gold card, ...), the question naming its concept."""
     index = data.concept_index()
-    questions = [a.question.text.replace("this", f"the {index[a.question.concept_id].name}", 1) for a in asked]
+    questions = [naming(a.question.text, index[a.question.concept_id].name) for a in asked]
     replies = generator.generate(rag.model, rag.tokenizer, rag.pictures, questions, sources)
     return [Answer(q, r, *generator.parse(r), None, []) for q, r in zip(questions, replies, strict=True)]
 

@@ -42,11 +42,16 @@ class Answer:
         return self.answer == cards.NOT_IN_SOURCES
 
 
+def naming(question: str, name: str) -> str:
+    """``question`` with its "this" replaced by "the <name>" (a question that names its concept is unchanged)."""
+    return question.replace("this", f"the {name}", 1)
+
+
 def named_question(query: Query, hits: list[Hit]) -> str:
     """The question with "this" replaced by the best hit's name for a non-text query."""
     if query.modality == "text" or not hits:
         return query.question
-    return query.question.replace("this", f"the {hits[0].properties['name']}", 1)
+    return naming(query.question, hits[0].properties["name"])
 
 
 @dataclass

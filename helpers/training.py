@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the text bar: an executed notebook keeps its final state, not a widget at 0 %
 
 
 @dataclass
@@ -113,7 +113,7 @@ def fit(
     warmup = max(1, length // 20) if warmup is None else warmup
     log = TrainLog()
     start = time.perf_counter()
-    with tqdm(total=num_steps, desc=desc, leave=False) as bar:
+    with tqdm(total=num_steps, desc=desc, leave=False, mininterval=1.0) as bar:
         step = 0
         while num_steps is None or step < num_steps:
             elapsed = time.perf_counter() - start

@@ -16,8 +16,11 @@ def raft():
 
 
 def test_replies_cite_a_source_and_parse_back():
-    assert g.reply("63 euros", 2) == "63 euros [2]"
-    assert g.parse("63 euros [2]") == ("63 euros", 2)
+    assert g.reply("63 euros", 2, "price") == "price 63 euros [2]"
+    assert g.parse("price 63 euros [2]") == ("63 euros", 2)
+    assert g.parse("code point U+1F415 [1]") == ("U+1F415", 1)
+    assert g.reply("dog", 1) == "dog [1]"  # "which emoji": the name, which starts the card unlabelled
+    assert g.parse("dog [1]") == ("dog", 1)
     assert g.parse(" not in the sources ") == (cards.NOT_IN_SOURCES, None)
     assert g.reply("63 euros", None) == cards.NOT_IN_SOURCES
     words = g.prompt("How much does the dog cost?", ["dog: ...", "wolf: ..."])
@@ -38,6 +41,14 @@ def test_raft_examples_hide_the_gold_card_among_near_distractors_or_leave_it_out
         answer, cited = g.parse(e.target)
         assert answer == cards.NOT_IN_SOURCES or (cited == e.gold and answer in g.sources_of(e)[e.gold - 1][1])
     assert all(len(set(e.sources)) == len(e.sources) for e in examples)
+
+
+def test_gold_first_puts_the_gold_card_where_retrieval_would(raft):
+    first = g.RAFTData(raft.concepts, embeddings.anchors_for(raft.concepts), (3,), without_gold=0.0, gold_first=0.8)
+    rng = np.random.default_rng(1)
+    golds = np.array([first.example(rng).gold for _ in range(400)])
+    assert 0.8 < (golds == 1).mean() < 0.92  # 0.8 first, plus a third of the rest drawn first at random
+    assert {2, 3} <= set(golds.tolist())
 
 
 def test_batches_label_only_the_reply_and_carry_one_picture_per_source(raft, tiny_llava):

@@ -31,6 +31,19 @@ STOCK = (0, 99)
 CARD_FACTS = ("version", "code point", "group", "keywords", "meaning")
 CATALOG_FACTS = ("price", "shelf", "stock")
 QUESTION_TYPES = CATALOG_FACTS + CARD_FACTS + ("which emoji",)
+# The words before each fact on the card (:func:`card`); a reply quotes them before the value
+# ("price 63 euros"), and a name, the answer to "which emoji", starts the card unlabelled.
+LABELS = {
+    "price": "price",
+    "shelf": "shelf",
+    "stock": "stock",
+    "version": "Emoji",
+    "code point": "code point",
+    "group": "group",
+    "keywords": "keywords",
+    "meaning": "meaning",
+    "which emoji": "",
+}
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,11 @@ class Question:
     kind: str
     text: str
     answer: str
+
+    @property
+    def label(self) -> str:
+        """The words before the answer on the card (:data:`LABELS`)."""
+        return LABELS[self.kind]
 
 
 def questions_about(concept: data.Concept, entry: CatalogEntry, subject: str | None = None) -> list[Question]:

@@ -2,14 +2,18 @@
 
 The prompt holds the question, then the retrieved cards as numbered sources, and the
 sources' pictures as image tokens (one ``<image>`` per source, in source order, as LLaVA
-puts pictures in a prompt). The reply is a short answer ending with the number of the
-source it used (``63 euros [2]``), or :data:`~helpers.step4.cards.NOT_IN_SOURCES`.
+puts pictures in a prompt). The reply quotes the card: the fact's label, the value and the
+number of the source it used (``price 63 euros [2]``), or :data:`~helpers.step4.cards.NOT_IN_SOURCES`.
+Repeating the label makes the value the continuation of words the model has just written,
+which is how a small transformer copies (an induction head: find the earlier occurrence of
+the current words, copy what followed them).
 
 The LLaVA learns this from **retrieval-augmented instruction data** written by code
 (RAFT, Zhang et al. 2024): a question about a training concept, its card among distractor
-cards (the concepts nearest to it, as retrieval would return them) in a random order,
-sometimes without it (then the right reply is "not in the sources"), and catalog facts
-drawn afresh for every example, so that copying from the sources is the only way to be right.
+cards (the concepts nearest to it, as retrieval would return them; the gold card first as
+often as ``gold_first`` asks), sometimes without it (then the right reply is "not in the
+sources"), and catalog facts drawn afresh for every example, so that copying from the
+sources is the only way to be right.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from helpers.step4 import cards
 from helpers.training import TrainLog, fit
 
 CITATION = re.compile(r"\s*\[(\d+)\]\s*$")
+LABEL = re.compile("^(" + "|".join(label for label in cards.LABELS.values() if label) + r")\s+")
 
 
 def prompt(question: str, sources: list[str]) -> str:
@@ -35,17 +40,17 @@ def prompt(question: str, sources: list[str]) -> str:
     return f"Question: {question}" + (f"\nSources:{numbered}" if sources else "")
 
 
-def reply(answer: str, source: int | None) -> str:
-    """The reply the generator learns: the answer and its source's number, or "not in the sources"."""
-    return cards.NOT_IN_SOURCES if source is None else f"{answer} [{source}]"
+def reply(answer: str, source: int | None, label: str = "") -> str:
+    """The reply the generator learns: the card's label, the answer and its source's number
+    (``price 63 euros [2]``), or "not in the sources"."""
+    return cards.NOT_IN_SOURCES if source is None else f"{label} {answer} [{source}]".strip()
 
 
 def parse(text: str) -> tuple[str, int | None]:
-    """(answer, cited source number or None) from a generated reply."""
+    """(answer without its label, cited source number or None) from a generated reply."""
     match = CITATION.search(text)
-    if match is None:
-        return text.strip(), None
-    return text[: match.start()].strip(), int(match.group(1))
+    answer, cited = (text, None) if match is None else (text[: match.start()], int(match.group(1)))
+    return LABEL.sub("", answer.strip()), cited
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class Example:
     @property
     def target(self) -> str:
         answer = self.question.answer
-        return reply(answer, self.gold if answer != cards.NOT_IN_SOURCES else None)
+        return reply(answer, self.gold if answer != cards.NOT_IN_SOURCES else None, self.question.label)
 
 
 def neighbours(vectors: np.ndarray, count: int) -> np.ndarray:
@@ -84,9 +89,13 @@ class RAFTData:
         anchors: np.ndarray,
         num_sources: tuple[int, ...] = (1, 2, 3),
         without_gold: float = 0.15,
+        gold_first: float = 0.0,
         kinds: tuple[str, ...] = cards.QUESTION_TYPES,
     ):
-        self.concepts, self.num_sources, self.without_gold, self.kinds = concepts, num_sources, without_gold, kinds
+        """``without_gold``: the share of examples without the gold card; ``gold_first``: the share
+        of the others with the gold card first (where retrieval mostly puts it; elsewhere at random)."""
+        self.concepts, self.num_sources, self.kinds = concepts, num_sources, kinds
+        self.without_gold, self.gold_first = without_gold, gold_first
         self.near = neighbours(anchors, 10)
 
     def example(self, rng: np.random.Generator) -> Example:
@@ -101,7 +110,7 @@ class RAFTData:
             sources = distractors[:k]
         else:
             sources = distractors[: k - 1]
-            sources.insert(int(rng.integers(k)), concept.id)
+            sources.insert(0 if rng.random() < self.gold_first else int(rng.integers(k)), concept.id)
         return Example(question, sources, entries)
 
 

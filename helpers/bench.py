@@ -76,8 +76,12 @@ def run_notebook(path: Path, out_dir: Path) -> tuple[float, dict]:
 
     METRICS_FILE.unlink(missing_ok=True)
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    client = NotebookClient(  # coalesced streams: a cleared progress bar is saved as Jupyter shows it, gone
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        coalesce_streams=True,
     )
     start = time.perf_counter()
     try:

@@ -77,8 +77,14 @@ def meaning(concept: data.Concept) -> str:
     return concept.gloss.split(";")[0].strip()
 
 
-def card(concept: data.Concept, entry: CatalogEntry) -> str:
-    """The card's text: the name first, then the facts, each after a fixed label."""
+def card(concept: data.Concept, entry: CatalogEntry, catalog_only: bool = False) -> str:
+    """The card's text: the name first, then the facts, each after a fixed label.
+
+    ``catalog_only``: the name and the catalog facts alone, the short card of the generator's
+    first training stage (copying is learned far sooner from 20 tokens than from 90)."""
+    catalog = f"shelf {entry.shelf}, price {entry.price} euros, stock {entry.stock}"
+    if catalog_only:
+        return f"{concept.name}: {catalog}."
     parts = [
         f"{concept.name}: code point {code_points(concept)}, Emoji {concept.emoji_version}",
         f"group {concept.group}, {concept.subgroup}",
@@ -86,7 +92,7 @@ def card(concept: data.Concept, entry: CatalogEntry) -> str:
     ]
     if meaning(concept):
         parts.append(f"meaning {meaning(concept)}")
-    parts.append(f"shelf {entry.shelf}, price {entry.price} euros, stock {entry.stock}")
+    parts.append(catalog)
     return ". ".join(parts) + "."
 
 

@@ -61,6 +61,7 @@ class Example:
     question: cards.Question
     sources: list[str]
     entries: dict[str, cards.CatalogEntry]
+    catalog_only: bool = False  # short cards: name and catalog facts (the first training stage)
 
     @property
     def gold(self) -> int | None:
@@ -91,10 +92,13 @@ class RAFTData:
         without_gold: float = 0.15,
         gold_first: float = 0.0,
         kinds: tuple[str, ...] = cards.QUESTION_TYPES,
+        catalog_only: bool = False,
     ):
         """``without_gold``: the share of examples without the gold card; ``gold_first``: the share
-        of the others with the gold card first (where retrieval mostly puts it; elsewhere at random)."""
-        self.concepts, self.num_sources, self.kinds = concepts, num_sources, kinds
+        of the others with the gold card first (where retrieval mostly puts it; elsewhere at random);
+        ``catalog_only``: short cards and catalog questions only (the copying stage)."""
+        self.concepts, self.num_sources, self.catalog_only = concepts, num_sources, catalog_only
+        self.kinds = cards.CATALOG_FACTS if catalog_only else kinds
         self.without_gold, self.gold_first = without_gold, gold_first
         self.near = neighbours(anchors, 10)
 
@@ -111,7 +115,7 @@ class RAFTData:
         else:
             sources = distractors[: k - 1]
             sources.insert(0 if rng.random() < self.gold_first else int(rng.integers(k)), concept.id)
-        return Example(question, sources, entries)
+        return Example(question, sources, entries, self.catalog_only)
 
 
 def encode(example: Example, tokenizer: PreTrainedTokenizerFast, image_tokens: int) -> tuple[list[int], list[int]]:
@@ -206,4 +210,4 @@ def generate(
 def sources_of(example: Example) -> list[Source]:
     """An example's sources as :func:`generate` takes them (cards with the example's catalog facts)."""
     index = data.concept_index()
-    return [(cid, cards.card(index[cid], example.entries[cid])) for cid in example.sources]
+    return [(cid, cards.card(index[cid], example.entries[cid], example.catalog_only)) for cid in example.sources]

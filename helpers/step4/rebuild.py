@@ -1,10 +1,13 @@
 """Rebuild Step 4's course checkpoint: Step 3's LLaVA trained further as a RAG generator.
 
-    python -m helpers.step4.rebuild                          # the course checkpoint (--minutes, default 55)
+    python -m helpers.step4.rebuild                          # the course checkpoint (--minutes, default 50)
     python -m helpers.step4.rebuild --tiny --out /tmp/ckpt   # seconds: proves the command works (CI)
 
-Loads Step 3's committed LLaVA, trains it on RAFT examples (:mod:`helpers.step4.generator`)
-for a time budget, saves it to ``checkpoints/step4/llava/`` (fp16, ``save_pretrained``, with
+Loads Step 3's committed LLaVA and trains it on RAFT examples (:mod:`helpers.step4.generator`)
+in two stages within one time budget: **copy** (``--copy-minutes``: short cards, the name and
+catalog facts, and catalog questions; the small decoder learns to copy a value from its
+context far sooner from 20 tokens than from 90) and **rag** (the rest: full cards, every
+question type). It saves it to ``checkpoints/step4/llava/`` (fp16, ``save_pretrained``, with
 its processor) and evaluates it on a fresh knowledge base (:func:`helpers.step4.evaluation.evaluate`);
 ``TRAINING.json`` holds the command, the data version, the minutes, steps and loss curve,
 and every ``step4.*`` figure.
@@ -35,12 +38,22 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     out = args.out or CHECKPOINT_DIR
     model, processor = llava.load_checkpoint()
     train = data.load_concepts("train")
-    raft = generator.RAFTData(
-        train, embeddings.anchors_for(train), args.sources, without_gold=args.without_gold, gold_first=GOLD_FIRST
-    )
+    anchors = embeddings.anchors_for(train)
+    stages = {
+        "copy": (generator.RAFTData(train, anchors, (1,), without_gold=0.0, catalog_only=True), args.copy_minutes),
+        "rag": (
+            generator.RAFTData(train, anchors, args.sources, without_gold=args.without_gold, gold_first=GOLD_FIRST),
+            args.minutes - args.copy_minutes,
+        ),
+    }
     pictures = generator.concept_pictures(data.load_concepts())
     started = time.time()
-    log = generator.train(model, processor.tokenizer, raft, pictures, minutes=args.minutes, batch_size=args.batch_size)
+    phases = {}
+    for seed, (stage, (raft, minutes)) in enumerate(stages.items()):
+        log = generator.train(
+            model, processor.tokenizer, raft, pictures, None, minutes, args.batch_size, args.lr, seed=seed
+        )
+        phases[stage] = {"minutes": round(log.seconds / 60, 1), "steps": log.steps, "loss": log.curve()}
     train_minutes = (time.time() - started) / 60
     out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(out / "llava")
@@ -62,13 +75,14 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
         **run_record(command, threads),
         "start": "checkpoints/step3/llava",
         "train_minutes": round(train_minutes, 1),
-        "steps": log.steps,
+        "steps": sum(phase["steps"] for phase in phases.values()),
         "batch_size": args.batch_size,
+        "lr": args.lr,
         "num_sources": list(args.sources),
         "without_gold": args.without_gold,
         "gold_first": GOLD_FIRST,
         "evaluated_k": args.k,
-        "loss": log.curve(),
+        "phases": phases,
         "metrics": {**metrics, "step4.checkpoint.train_minutes": round(train_minutes, 1)},
     }
     (out / "TRAINING.json").write_text(json.dumps(record, indent=1) + "\n")
@@ -77,8 +91,10 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Rebuild Step 4's course checkpoint: the RAG generator.")
-    parser.add_argument("--minutes", type=float, default=55.0, help="the training budget")
+    parser.add_argument("--minutes", type=float, default=50.0, help="the training budget, both stages")
+    parser.add_argument("--copy-minutes", type=float, default=8.0, help="of which the copying stage")
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of each stage")
     parser.add_argument(
         "--sources", type=lambda text: tuple(int(n) for n in text.split(",")), default=(1,),
         help="how many cards a training example holds, drawn from this list (e.g. 1,1,2)",
@@ -92,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="default: checkpoints/step4")
     args = parser.parse_args(argv)
     if args.tiny:
-        args.minutes = 0.01
+        args.minutes, args.copy_minutes = 0.02, 0.01
     settings.seed_everything(0)
     command = "python -m helpers.step4.rebuild " + " ".join(argv if argv is not None else sys.argv[1:])
     print(json.dumps(rebuild(args, command.strip()), indent=1))

@@ -38,6 +38,7 @@ def test_providers_are_the_data_the_soak_and_each_steps_bench_module():
     names = [p.__module__ for p in bench.providers()]
     assert names[:2] == ["helpers.bench", "helpers.vector_store.soak"]
     assert names[2:] == sorted(names[2:]) and "helpers.step1.bench" in names and "helpers.step3.bench" in names
+    assert "helpers.step4.bench" in names
 
 
 def test_against_targets_marks_what_is_met_and_what_is_not():

@@ -33,3 +33,12 @@ def test_a_card_states_the_facts_and_each_question_is_answered_from_it():
     assert {q.kind: q.answer for q in wheelchair}["meaning"] == cards.NOT_IN_SOURCES  # no gloss: not on the card
     asked_with_a_picture = cards.questions_about(index["dog"], entry, subject="this")
     assert {q.kind: q.text for q in asked_with_a_picture}["price"] == "How much does this cost?"
+
+
+def test_a_catalog_only_card_is_the_name_and_the_catalog_facts():
+    dog = data.concept_index()["dog"]
+    entry = cards.CatalogEntry("B7", 63, 0)
+    assert cards.card(dog, entry, catalog_only=True) == "dog: shelf B7, price 63 euros, stock 0."
+    assert cards.card(dog, entry).endswith("shelf B7, price 63 euros, stock 0.")
+    labels = {q.kind: q.label for q in cards.questions_about(dog, entry)}
+    assert labels["price"] == "price" and labels["version"] == "Emoji" and labels["which emoji"] == ""

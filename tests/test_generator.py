@@ -75,3 +75,21 @@ def test_training_moves_the_decoder_not_the_vision_tower_and_generation_answers(
     questions = [example.question.text] * 2
     replies = g.generate(model, tokenizer, pictures, questions, [g.sources_of(example), []], max_new_tokens=3)
     assert len(replies) == 2 and all(isinstance(r, str) for r in replies)  # with sources, and closed-book
+
+
+def test_the_copying_stage_asks_catalog_questions_about_short_cards(raft, tiny_llava):
+    anchors = embeddings.anchors_for(raft.concepts)
+    copying = g.RAFTData(raft.concepts, anchors, (1,), without_gold=0.0, catalog_only=True)
+    examples = [copying.example(np.random.default_rng(n)) for n in range(30)]
+    assert {e.question.kind for e in examples} <= set(cards.CATALOG_FACTS) and all(e.gold == 1 for e in examples)
+    ((concept_id, text),) = g.sources_of(examples[0])
+    assert text == cards.card(data.concept_index()[concept_id], examples[0].entries[concept_id], catalog_only=True)
+    model, tokenizer = tiny_llava
+    score = g.reply_accuracy(model, tokenizer, g.concept_pictures(raft.concepts), examples[:4])
+    assert 0.0 <= score <= 1.0
+
+
+def test_a_missing_generator_checkpoint_names_the_rebuild_command(monkeypatch, tmp_path):
+    monkeypatch.setattr(g, "CHECKPOINT_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match="python -m helpers.step4.rebuild"):
+        g.load_checkpoint()

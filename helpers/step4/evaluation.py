@@ -123,22 +123,44 @@ class Setup:
 CARD_QUESTIONS = cards.CARD_FACTS + ("which emoji",)
 
 
-def answer_metrics(setup: Setup) -> tuple[dict[str, float], list[Answer]]:
-    """RAG against closed-book against oracle on the same text questions; RAG by query modality."""
+@dataclass
+class Asking:
+    """Questions asked one way (RAG, closed-book, oracle; by text, picture or speech) and their answers."""
+
+    asked: list[Asked]
+    answers: list[Answer]
+
+    @property
+    def right(self) -> np.ndarray:
+        return exact_match(self.answers, self.asked)
+
+    def errors(self) -> dict[str, float]:
+        """Shares of the questions answered right, missed by retrieval (the gold card was not among
+        the sources) and misread by the generator (it was, and the answer is still wrong)."""
+        found = np.array(
+            [
+                a.question.concept_id in {h.properties["concept_id"] for h in b.sources}
+                for a, b in zip(self.asked, self.answers, strict=True)
+            ]
+        )
+        right = self.right
+        return {
+            "right": float(right.mean()),
+            "retrieval missed": float((~right & ~found).mean()),
+            "generator misread": float((~right & found).mean()),
+        }
+
+
+def answer_metrics(setup: Setup) -> tuple[dict[str, float], dict[str, Asking]]:
+    """RAG against closed-book against oracle on the same text questions; RAG by query modality.
+
+    Returns the ``step4.answer.*`` and citation figures, and each way of asking with its answers."""
     asked, rag = setup.asked, setup.rag
-    rag_answers = rag.ask_many([a.query for a in asked], setup.k)
-    right = {
-        "rag": exact_match(rag_answers, asked),
-        "closed_book": exact_match(rag.ask_many([a.query for a in asked], 0), asked),
-        "oracle": exact_match(replies_with(rag, asked, [gold_source(a, setup.catalog) for a in asked]), asked),
-    }
-    catalog_part = len(setup.catalog_questions)
-    metrics = {
-        "step4.answer.oracle_em": right["oracle"].mean(),
-        "step4.answer.rag_em.text": right["rag"].mean(),
-        "step4.answer.closed_book_em": right["closed_book"].mean(),
-        "step4.answer.rag_em.text_catalog": right["rag"][:catalog_part].mean(),
-        "step4.answer.rag_em.text_card_zero_shot": right["rag"][catalog_part:].mean(),
+    queries = [a.query for a in asked]
+    ways = {
+        "rag": Asking(asked, rag.ask_many(queries, setup.k)),
+        "closed_book": Asking(asked, rag.ask_many(queries, 0)),
+        "oracle": Asking(asked, replies_with(rag, asked, [gold_source(a, setup.catalog) for a in asked])),
     }
     train, zero_shot = data.load_concepts("train"), data.load_concepts("zero_shot")
     for modality, concepts, key in (
@@ -147,12 +169,20 @@ def answer_metrics(setup: Setup) -> tuple[dict[str, float], list[Answer]]:
         ("image", zero_shot, "image_zero_shot"),
     ):
         by_media = held_out_questions(concepts, setup.catalog, cards.CATALOG_FACTS, modality, setup.count)
-        metrics[f"step4.answer.rag_em.{key}"] = exact_match(
-            rag.ask_many([a.query for a in by_media], setup.k), by_media
-        ).mean()
-    cited = cited_right(rag_answers, asked)
+        ways[key] = Asking(by_media, rag.ask_many([a.query for a in by_media], setup.k))
+    catalog_part = len(setup.catalog_questions)
+    rag_right = ways["rag"].right
+    metrics = {
+        "step4.answer.oracle_em": ways["oracle"].right.mean(),
+        "step4.answer.rag_em.text": rag_right.mean(),
+        "step4.answer.closed_book_em": ways["closed_book"].right.mean(),
+        "step4.answer.rag_em.text_catalog": rag_right[:catalog_part].mean(),
+        "step4.answer.rag_em.text_card_zero_shot": rag_right[catalog_part:].mean(),
+        **{f"step4.answer.rag_em.{key}": ways[key].right.mean() for key in ("image", "speech", "image_zero_shot")},
+    }
+    cited = cited_right(ways["rag"].answers, asked)
     metrics["step4.citation.precision"] = cited.mean() if cited.size else 0.0
-    return {key: round(float(value), 4) for key, value in metrics.items()}, rag_answers
+    return {key: round(float(value), 4) for key, value in metrics.items()}, ways
 
 
 def abstention_metrics(setup: Setup, rag_answers: list[Answer]) -> dict[str, float]:
@@ -210,13 +240,38 @@ def retrieval_metrics(setup: Setup) -> dict[str, float]:
     return metrics
 
 
+def sources_by_k(setup: Setup, ks: tuple[int, ...] = (1, 3, 5, 10), count: int = 50) -> dict[int, float]:
+    """Exact match on the first ``count`` catalog questions with the top k retrieved cards, for each k."""
+    asked = setup.catalog_questions[:count]
+    return {k: float(exact_match(setup.rag.ask_many([a.query for a in asked], k), asked).mean()) for k in ks}
+
+
+def gold_position(setup: Setup, k: int = 3, count: int = 50) -> dict[int, float]:
+    """Exact match with the gold card at each position among the k - 1 cards retrieval ranks next."""
+    asked = setup.catalog_questions[:count]
+    vectors = retrieval.embed_queries([a.query for a in asked], setup.rag.towers)
+    others = []
+    for a, vector in zip(asked, vectors, strict=True):
+        hits = retrieval.retrieve(setup.rag.collection, a.query, vector, k)
+        rest = [h for h in hits if h.properties["concept_id"] != a.question.concept_id][: k - 1]
+        others.append([(h.properties["concept_id"], h.properties["card"]) for h in rest])
+    out = {}
+    for position in range(1, k + 1):
+        sources = [
+            o[: position - 1] + gold_source(a, setup.catalog) + o[position - 1 :]
+            for a, o in zip(asked, others, strict=True)
+        ]
+        out[position] = float(exact_match(replies_with(setup.rag, asked, sources), asked).mean())
+    return out
+
+
 def evaluate(rag: RAG, store: VectorStore, k: int = 3, count: int = 100) -> dict[str, float]:
     """Every ``step4.*`` key but the training time. ``rag.collection`` must live in ``store``:
     the knowledge base is rebuilt there with :data:`TEST_CATALOG` (and with :data:`UPDATED_CATALOG`
     for the update test, then back)."""
     setup = Setup(rag, store, count, k)
-    metrics, rag_answers = answer_metrics(setup)
-    metrics |= abstention_metrics(setup, rag_answers)
+    metrics, ways = answer_metrics(setup)
+    metrics |= abstention_metrics(setup, ways["rag"].answers)
     metrics |= update_metrics(setup)
     metrics |= retrieval_metrics(setup)
     one_at_a_time = [rag.ask(a.query, k) for a in setup.catalog_questions[:20]]

@@ -24,14 +24,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from transformers import LlavaForConditionalGeneration, PreTrainedTokenizerFast
+from transformers import LlavaForConditionalGeneration, LlavaProcessor, PreTrainedTokenizerFast
 
-from helpers import data, dialogue, pixels, settings
+from helpers import data, dialogue, llava, pixels, settings
 from helpers.step4 import cards
 from helpers.training import TrainLog, fit
 
+CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step4"  # written by `python -m helpers.step4.rebuild`
 CITATION = re.compile(r"\s*\[(\d+)\]\s*$")
 LABEL = re.compile("^(" + "|".join(label for label in cards.LABELS.values() if label) + r")\s+")
+
+
+def load_checkpoint() -> tuple[LlavaForConditionalGeneration, LlavaProcessor]:
+    """The course's RAG generator and its processor (Step 3's LLaVA trained by the rebuild command)."""
+    if not (CHECKPOINT_DIR / "llava" / "config.json").is_file():
+        raise FileNotFoundError(
+            f"{CHECKPOINT_DIR / 'llava'} holds no generator: restore the committed checkpoint with "
+            "`git checkout -- checkpoints/` or rebuild it with `python -m helpers.step4.rebuild`"
+        )
+    return llava.load_checkpoint(CHECKPOINT_DIR / "llava")
 
 
 def prompt(question: str, sources: list[str]) -> str:
@@ -205,6 +216,19 @@ def generate(
         for i, text in zip(rows, replies, strict=True):
             out[i] = text
     return out
+
+
+def reply_accuracy(
+    model: LlavaForConditionalGeneration,
+    tokenizer: PreTrainedTokenizerFast,
+    pictures: dict[str, torch.Tensor],
+    examples: list[Example],
+) -> float:
+    """The share of ``examples`` whose generated reply is the target, answer and citation alike."""
+    questions = [e.question.text for e in examples]
+    replies = generate(model, tokenizer, pictures, questions, [sources_of(e) for e in examples])
+    right = [dialogue.normalise(r) == dialogue.normalise(e.target) for r, e in zip(replies, examples, strict=True)]
+    return float(np.mean(right))
 
 
 def sources_of(example: Example) -> list[Source]:

@@ -28,14 +28,13 @@ from helpers.step4.pipeline import RAG
 from helpers.step4.retrieval import Query
 from helpers.training import run_record
 
-CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step4"
 GOLD_FIRST = 0.8  # with several sources, the gold card comes first this often (text retrieval: R@1 0.98)
 
 
 def rebuild(args: argparse.Namespace, command: str) -> dict:
     """Train, save, reload and evaluate; returns the training record (also written to TRAINING.json)."""
     threads = settings.set_threads(2)
-    out = args.out or CHECKPOINT_DIR
+    out = args.out or generator.CHECKPOINT_DIR
     model, processor = llava.load_checkpoint()
     train = data.load_concepts("train")
     anchors = embeddings.anchors_for(train)

@@ -17,7 +17,7 @@ import numpy as np
 from helpers import data
 from helpers.dialogue import normalise
 from helpers.step4 import cards, generator, knowledge_base, retrieval
-from helpers.step4.pipeline import RAG, Answer, median_stage_ms, naming
+from helpers.step4.pipeline import DEFAULT_K, RAG, Answer, median_stage_ms, naming
 from helpers.step4.retrieval import Query
 from helpers.vector_store import VectorStore
 
@@ -265,7 +265,7 @@ def gold_position(setup: Setup, k: int = 3, count: int = 50) -> dict[int, float]
     return out
 
 
-def evaluate(rag: RAG, store: VectorStore, k: int = 3, count: int = 100) -> dict[str, float]:
+def evaluate(rag: RAG, store: VectorStore, k: int = DEFAULT_K, count: int = 100) -> dict[str, float]:
     """Every ``step4.*`` key but the training time. ``rag.collection`` must live in ``store``:
     the knowledge base is rebuilt there with :data:`TEST_CATALOG` (and with :data:`UPDATED_CATALOG`
     for the update test, then back)."""

@@ -23,6 +23,7 @@ from helpers.step4.retrieval import Query
 from helpers.vector_store import Collection, Hit
 
 STAGES = ("embed", "search", "generate")
+DEFAULT_K = 1  # the course generator trained on one source at a time; notebook 4.2 measures k = 1, 3, 5
 
 
 @dataclass
@@ -64,11 +65,11 @@ class RAG:
     pictures: dict[str, torch.Tensor]
     towers: embeddings.Towers | None = None
 
-    def ask(self, query: Query, k: int = 3, method: str = "vector") -> Answer:
+    def ask(self, query: Query, k: int = DEFAULT_K, method: str = "vector") -> Answer:
         """One question, end to end (k = 0 asks closed-book: no retrieval, no sources)."""
         return self.ask_many([query], k, method)[0]
 
-    def ask_many(self, queries: list[Query], k: int = 3, method: str = "vector") -> list[Answer]:
+    def ask_many(self, queries: list[Query], k: int = DEFAULT_K, method: str = "vector") -> list[Answer]:
         """Many questions: embedded together, retrieved one by one, generated in batches."""
         if k < 0:
             raise ValueError(f"k must be 0 (closed-book) or more, got {k}")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from helpers import data, embeddings, llava, settings, vector_store
 from helpers.step4 import evaluation, generator, knowledge_base
-from helpers.step4.pipeline import RAG
+from helpers.step4.pipeline import DEFAULT_K, RAG
 from helpers.step4.retrieval import Query
 from helpers.training import run_record
 
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         help="how many cards a training example holds, drawn from this list (e.g. 1,1,2)",
     )
     parser.add_argument("--without-gold", type=float, default=0.15, help="share of examples without the gold card")
-    parser.add_argument("--k", type=int, default=1, help="sources retrieved per question in the evaluation")
+    parser.add_argument("--k", type=int, default=DEFAULT_K, help="sources retrieved per question in the evaluation")
     parser.add_argument("--count", type=int, default=100, help="test questions per set in the evaluation")
     parser.add_argument(
         "--tiny", action="store_true", help="a few seconds of training, no evaluation: tests the command"

@@ -166,7 +166,7 @@ class Collection(ABC):
         ``vectors[name]`` is an (N, dim) array, row i for object i; every named vector
         of the schema must be given. Returns the number of objects written.
         """
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # the text bar: a widget's saved state in an executed notebook is 0 %
 
         objects = [dict(o) for o in objects]
         for row, obj in enumerate(objects):
@@ -176,7 +176,8 @@ class Collection(ABC):
         if len(set(ids)) != len(ids):
             raise VectorStoreError("two objects in one upsert share a source; each source is one object")
         starts = range(0, len(objects), batch_size)
-        for start in tqdm(starts, desc=f"upsert {self.name}", disable=not progress or len(starts) < 2, leave=False):
+        quiet = not progress or len(starts) < 2
+        for start in tqdm(starts, desc=f"upsert {self.name}", disable=quiet, leave=False, mininterval=1.0):
             stop = start + batch_size
             self._write(ids[start:stop], objects[start:stop], {k: v[start:stop] for k, v in arrays.items()})
         return len(objects)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
-from helpers import data, vector_store
-from helpers.step4 import evaluation, generator, knowledge_base
-from helpers.step4.pipeline import RAG
+from helpers import data
+from helpers.step4 import evaluation, generator
 
 
 def metrics() -> dict:
@@ -18,9 +15,6 @@ def metrics() -> dict:
     model, processor = generator.load_checkpoint()
     training = json.loads((generator.CHECKPOINT_DIR / "TRAINING.json").read_text())
     pictures = generator.concept_pictures(data.load_concepts())
-    with tempfile.TemporaryDirectory() as folder:
-        store = vector_store.open_store("lancedb", path=Path(folder))
-        rag = RAG(knowledge_base.build(store, evaluation.TEST_CATALOG), model, processor.tokenizer, pictures)
-        out = evaluation.evaluate(rag, store, k=training["evaluated_k"])
+    out = evaluation.evaluate_generator(model, processor.tokenizer, pictures, k=training["evaluated_k"])
     out["step4.checkpoint.train_minutes"] = training["train_minutes"]
     return out

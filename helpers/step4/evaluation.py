@@ -10,11 +10,15 @@ asked three ways: **closed-book** (no sources), **oracle** (the gold card alone)
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import torch
+from transformers import LlavaForConditionalGeneration, PreTrainedTokenizerFast
 
-from helpers import data
+from helpers import data, vector_store
 from helpers.dialogue import normalise
 from helpers.step4 import cards, generator, knowledge_base, retrieval
 from helpers.step4.pipeline import DEFAULT_K, RAG, Answer, median_stage_ms, naming
@@ -277,3 +281,18 @@ def evaluate(rag: RAG, store: VectorStore, k: int = DEFAULT_K, count: int = 100)
     one_at_a_time = [rag.ask(a.query, k) for a in setup.catalog_questions[:20]]
     metrics["step4.latency.p50_ms"] = round(median_stage_ms(one_at_a_time)["total"], 1)
     return metrics
+
+
+def evaluate_generator(
+    model: LlavaForConditionalGeneration,
+    tokenizer: PreTrainedTokenizerFast,
+    pictures: dict[str, torch.Tensor],
+    k: int = DEFAULT_K,
+    count: int = 100,
+) -> dict[str, float]:
+    """:func:`evaluate` for a generator, on a knowledge base in a temporary LanceDB folder (made
+    empty here; :class:`Setup` fills it, once)."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = vector_store.open_store("lancedb", path=Path(folder))
+        collection = store.create_collection(knowledge_base.COLLECTION, knowledge_base.SCHEMA)
+        return evaluate(RAG(collection, model, tokenizer, pictures), store, k, count)

@@ -58,18 +58,16 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     model.half().save_pretrained(out / "llava")
     processor.save_pretrained(out / "llava")
     saved, saved_processor = llava.load_checkpoint(out / "llava")  # measure what the notebooks load
-    with tempfile.TemporaryDirectory() as folder:
-        store = vector_store.open_store("lancedb", path=Path(folder))
-        if args.tiny:  # 40 concepts, their anchors as every named vector (no corpus to embed), one question
+    if args.tiny:  # 40 concepts, their anchors as every named vector (no corpus to embed), one question
+        with tempfile.TemporaryDirectory() as folder:
+            store = vector_store.open_store("lancedb", path=Path(folder))
             concepts = data.load_concepts()[:40]
             vectors = dict.fromkeys(knowledge_base.VECTORS, embeddings.anchors_for(concepts))
             rag = RAG(knowledge_base.build(store, 0, concepts, vectors), saved, saved_processor.tokenizer, pictures)
             answer = rag.ask(Query(f"How much does the {concepts[0].name} cost?"), k=3)
             metrics = {"step4.tiny.sources": len(answer.sources)}
-        else:
-            collection = knowledge_base.build(store, evaluation.TEST_CATALOG)
-            rag = RAG(collection, saved, saved_processor.tokenizer, pictures)
-            metrics = evaluation.evaluate(rag, store, k=args.k, count=args.count)
+    else:
+        metrics = evaluation.evaluate_generator(saved, saved_processor.tokenizer, pictures, args.k, args.count)
     record = {
         **run_record(command, threads),
         "start": "checkpoints/step3/llava",

@@ -1,5 +1,7 @@
 """helpers.step4.generator: prompts with numbered sources, RAFT training data, cited replies."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -60,6 +62,17 @@ def test_batches_label_only_the_reply_and_carry_one_picture_per_source(raft, tin
     replies = [tokenizer.decode([t for t in row if t != dialogue.IGNORE]) for row in batch["labels"].tolist()]
     assert all(r.endswith("</s>") for r in replies)
     assert torch.isfinite(model(**batch).loss)
+
+
+def test_batches_drawn_together_are_cut_by_length(raft, tiny_llava):
+    model, tokenizer = tiny_llava
+    pictures = g.concept_pictures(raft.concepts)
+    stream = g.batches(raft, tokenizer, pictures, model.config.image_seq_length, batch_size=4, seed=0)
+    lengths = [(b["attention_mask"].sum(1).min().item(), b["attention_mask"].sum(1).max().item())
+               for b in (next(stream) for _ in range(g.LENGTH_GROUPS))]
+    lengths.sort()
+    assert all(longest <= shortest for (_, longest), (shortest, _) in itertools.pairwise(lengths))  # no overlap
+    assert lengths[0][0] < lengths[-1][1]
 
 
 def test_training_moves_the_decoder_not_the_vision_tower_and_generation_answers(raft, tiny_llava):

@@ -32,6 +32,7 @@ from helpers.training import TrainLog, fit
 
 CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step4"  # written by `python -m helpers.step4.rebuild`
 CITATION = re.compile(r"\s*\[(\d+)\]\s*$")
+LENGTH_GROUPS = 4  # batches drawn together and cut by length (:func:`batches`)
 LABEL = re.compile("^(" + "|".join(label for label in cards.LABELS.values() if label) + r")\s+")
 
 
@@ -143,18 +144,24 @@ def batches(
     batch_size: int,
     seed: int,
 ) -> Iterator[dict[str, torch.Tensor]]:
-    """Endless LLaVA batches of RAFT examples; ``pictures`` maps a concept id to its (3, 64, 64) pixels."""
+    """Endless LLaVA batches of RAFT examples; ``pictures`` maps a concept id to its (3, 64, 64) pixels.
+
+    Examples of similar length go together (:data:`LENGTH_GROUPS` batches are drawn at once and
+    cut by length), so that little of a batch is padding."""
     rng = np.random.default_rng(seed)
     while True:
-        examples = [raft.example(rng) for _ in range(batch_size)]
+        examples = [raft.example(rng) for _ in range(batch_size * LENGTH_GROUPS)]
         encoded = [encode(e, tokenizer, image_tokens) for e in examples]
-        ids = dialogue.pad([e[0] for e in encoded], tokenizer.pad_token_id)
-        yield {
-            "input_ids": ids,
-            "attention_mask": (ids != tokenizer.pad_token_id).long(),
-            "pixel_values": torch.stack([pictures[cid] for e in examples for cid in e.sources]),
-            "labels": dialogue.pad([e[1] for e in encoded], dialogue.IGNORE),
-        }
+        by_length = np.argsort([len(ids) for ids, _ in encoded], kind="stable")
+        for group in rng.permutation(LENGTH_GROUPS):
+            rows = by_length[group * batch_size : (group + 1) * batch_size]
+            ids = dialogue.pad([encoded[i][0] for i in rows], tokenizer.pad_token_id)
+            yield {
+                "input_ids": ids,
+                "attention_mask": (ids != tokenizer.pad_token_id).long(),
+                "pixel_values": torch.stack([pictures[cid] for i in rows for cid in examples[i].sources]),
+                "labels": dialogue.pad([encoded[i][1] for i in rows], dialogue.IGNORE),
+            }
 
 
 def concept_pictures(concepts: list[data.Concept]) -> dict[str, torch.Tensor]:

@@ -88,8 +88,8 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Rebuild Step 4's course checkpoint: the RAG generator.")
-    parser.add_argument("--minutes", type=float, default=50.0, help="the training budget, both stages")
-    parser.add_argument("--copy-minutes", type=float, default=8.0, help="of which the copying stage")
+    parser.add_argument("--minutes", type=float, default=56.0, help="the training budget, both stages")
+    parser.add_argument("--copy-minutes", type=float, default=10.0, help="of which the copying stage")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of each stage")
     parser.add_argument(

@@ -100,6 +100,8 @@ def test_the_copying_stage_asks_catalog_questions_about_short_cards(raft, tiny_l
     model, tokenizer = tiny_llava
     score = g.reply_accuracy(model, tokenizer, g.concept_pictures(raft.concepts), examples[:4])
     assert 0.0 <= score <= 1.0
+    stock_only = g.RAFTData(raft.concepts, anchors, (1,), without_gold=0.0, catalog_only=True, kinds=("stock",))
+    assert {stock_only.example(np.random.default_rng(n)).question.kind for n in range(10)} == {"stock"}
 
 
 def test_a_missing_generator_checkpoint_names_the_rebuild_command(monkeypatch, tmp_path):

@@ -103,14 +103,15 @@ class RAFTData:
         num_sources: tuple[int, ...] = (1, 2, 3),
         without_gold: float = 0.15,
         gold_first: float = 0.0,
-        kinds: tuple[str, ...] = cards.QUESTION_TYPES,
+        kinds: tuple[str, ...] | None = None,
         catalog_only: bool = False,
     ):
         """``without_gold``: the share of examples without the gold card; ``gold_first``: the share
         of the others with the gold card first (where retrieval mostly puts it; elsewhere at random);
-        ``catalog_only``: short cards and catalog questions only (the copying stage)."""
+        ``catalog_only``: short cards (the copying stage); ``kinds``: the question types asked (by
+        default the catalog facts on short cards, every type on full ones)."""
         self.concepts, self.num_sources, self.catalog_only = concepts, num_sources, catalog_only
-        self.kinds = cards.CATALOG_FACTS if catalog_only else kinds
+        self.kinds = kinds or (cards.CATALOG_FACTS if catalog_only else cards.QUESTION_TYPES)
         self.without_gold, self.gold_first = without_gold, gold_first
         self.near = neighbours(anchors, 10)
 

@@ -111,7 +111,7 @@ class RAFTData:
         ``catalog_only``: short cards (the copying stage); ``kinds``: the question types asked (by
         default the catalog facts on short cards, every type on full ones)."""
         self.concepts, self.num_sources, self.catalog_only = concepts, num_sources, catalog_only
-        self.kinds = kinds or (cards.CATALOG_FACTS if catalog_only else cards.QUESTION_TYPES)
+        self.kinds = (cards.CATALOG_FACTS if catalog_only else cards.QUESTION_TYPES) if kinds is None else kinds
         self.without_gold, self.gold_first = without_gold, gold_first
         self.near = neighbours(anchors, 10)
 

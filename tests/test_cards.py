@@ -42,3 +42,20 @@ def test_a_catalog_only_card_is_the_name_and_the_catalog_facts():
     assert cards.card(dog, entry).endswith("shelf B7, price 63 euros, stock 0.")
     labels = {q.kind: q.label for q in cards.questions_about(dog, entry)}
     assert labels["price"] == "price" and labels["version"] == "Emoji" and labels["which emoji"] == ""
+
+
+def test_a_counterfactual_card_keeps_the_name_and_draws_every_other_fact():
+    import numpy as np
+
+    concepts = data.load_concepts("train")
+    dog = data.concept_index()["dog"]
+    rng = np.random.default_rng(0)
+    drawn = [cards.counterfactual(dog, concepts, rng) for _ in range(200)]
+    assert all(c.id == dog.id and c.name == dog.name for c in drawn)
+    assert len({c.keywords for c in drawn}) > 100 and len({c.codepoints for c in drawn}) > 100
+    versions = [c.emoji_version for c in drawn]
+    assert len(set(versions)) > 8 and versions.count("0.6") < 40  # uniform over versions, not 44 % "0.6"
+    entry = cards.CatalogEntry("B7", 63, 0)
+    for c in drawn[:20]:  # each question is answered from the card it is asked about
+        text = cards.card(c, entry)
+        assert all(q.answer == cards.NOT_IN_SOURCES or q.answer in text for q in cards.questions_about(c, entry))

@@ -104,6 +104,22 @@ def test_the_copying_stage_asks_catalog_questions_about_short_cards(raft, tiny_l
     assert {stock_only.example(np.random.default_rng(n)).question.kind for n in range(10)} == {"stock"}
 
 
+def test_counterfactual_examples_ask_about_the_facts_their_cards_show(raft):
+    drawn = g.RAFTData(raft.concepts, embeddings.anchors_for(raft.concepts), (2,), without_gold=0.0, counterfactual=0.5)
+    rng = np.random.default_rng(3)
+    examples = [drawn.example(rng) for _ in range(200)]
+    changed = [e for e in examples if e.shown]
+    assert 0.35 < len(changed) / len(examples) < 0.65
+    index = data.concept_index()
+    for e in changed:
+        assert set(e.shown) == set(e.entries) >= set(e.sources)
+        gold_text = g.sources_of(e)[e.gold - 1][1]
+        assert gold_text != cards.card(index[e.question.concept_id], e.entries[e.question.concept_id])
+        assert e.question.answer == cards.NOT_IN_SOURCES or e.question.answer in gold_text
+    kept = [e for e in examples if not e.shown]
+    assert all(g.sources_of(e)[0][1] == cards.card(index[e.sources[0]], e.entries[e.sources[0]]) for e in kept)
+
+
 def test_a_missing_generator_checkpoint_names_the_rebuild_command(monkeypatch, tmp_path):
     monkeypatch.setattr(g, "CHECKPOINT_DIR", tmp_path)
     with pytest.raises(FileNotFoundError, match="python -m helpers.step4.rebuild"):

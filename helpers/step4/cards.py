@@ -14,6 +14,7 @@ or :data:`NOT_IN_SOURCES` when the card does not hold it (a concept without a gl
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,32 @@ def draw_catalog(concepts: list[data.Concept], seed: int) -> dict[str, CatalogEn
     """Catalog facts for every concept, drawn from ``seed`` alone (a redraw is another seed)."""
     rng = np.random.default_rng(seed)
     return {c.id: random_entry(rng) for c in concepts}
+
+
+def counterfactual(concept: data.Concept, donors: list[data.Concept], rng: np.random.Generator) -> data.Concept:
+    """``concept`` under its own name with every other card fact drawn from ``donors``: a card
+    no weights can know, so a generator trained on it must read the facts it is asked for.
+
+    Each fact comes from its own donor (a code point, keywords and gloss from one concept,
+    the group from another, ...), and the Emoji version is drawn uniformly from the versions
+    in ``donors``, so that guessing the commonest one (0.6 for 44 % of concepts) stops paying.
+    This is counterfactual training data (Longpre et al. 2021: substituted answers in the
+    context teach a reader to answer from it rather than from memory)."""
+
+    def donor() -> data.Concept:
+        return donors[int(rng.integers(len(donors)))]
+
+    versions = sorted({c.emoji_version for c in donors})
+    grouped = donor()
+    return dataclasses.replace(
+        concept,
+        codepoints=donor().codepoints,
+        emoji_version=versions[int(rng.integers(len(versions)))],
+        group=grouped.group,
+        subgroup=grouped.subgroup,
+        keywords=donor().keywords,
+        gloss=donor().gloss,
+    )
 
 
 def code_points(concept: data.Concept) -> str:

@@ -13,14 +13,16 @@ The LLaVA learns this from **retrieval-augmented instruction data** written by c
 cards (the concepts nearest to it, as retrieval would return them; the gold card first as
 often as ``gold_first`` asks), sometimes without it (then the right reply is "not in the
 sources"), and catalog facts drawn afresh for every example, so that copying from the
-sources is the only way to be right.
+sources is the only way to be right. The cards' own facts (version, keywords, code point, ...)
+are real and fixed, so a share of examples (``counterfactual``) shows them drawn from other
+concepts (:func:`~helpers.step4.cards.counterfactual`): those too must then be read, not recalled.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -74,6 +76,7 @@ class Example:
     sources: list[str]
     entries: dict[str, cards.CatalogEntry]
     catalog_only: bool = False  # short cards: name and catalog facts (the first training stage)
+    shown: dict[str, data.Concept] = field(default_factory=dict)  # counterfactual cards' facts, by concept id
 
     @property
     def gold(self) -> int | None:
@@ -105,14 +108,16 @@ class RAFTData:
         gold_first: float = 0.0,
         kinds: tuple[str, ...] | None = None,
         catalog_only: bool = False,
+        counterfactual: float = 0.0,
     ):
         """``without_gold``: the share of examples without the gold card; ``gold_first``: the share
         of the others with the gold card first (where retrieval mostly puts it; elsewhere at random);
         ``catalog_only``: short cards (the copying stage); ``kinds``: the question types asked (by
-        default the catalog facts on short cards, every type on full ones)."""
+        default the catalog facts on short cards, every type on full ones); ``counterfactual``: the
+        share of examples whose cards show other concepts' facts under their own names."""
         self.concepts, self.num_sources, self.catalog_only = concepts, num_sources, catalog_only
         self.kinds = (cards.CATALOG_FACTS if catalog_only else cards.QUESTION_TYPES) if kinds is None else kinds
-        self.without_gold, self.gold_first = without_gold, gold_first
+        self.without_gold, self.gold_first, self.counterfactual = without_gold, gold_first, counterfactual
         self.near = neighbours(anchors, 10)
 
     def example(self, rng: np.random.Generator) -> Example:
@@ -121,14 +126,19 @@ class RAFTData:
         k = int(rng.choice(self.num_sources))
         distractors = [self.concepts[i].id for i in rng.permutation(self.near[n])[:k]]
         entries = {cid: cards.random_entry(rng) for cid in [concept.id, *distractors]}
+        shown = {}
+        if rng.random() < self.counterfactual:
+            index = data.concept_index()
+            shown = {cid: cards.counterfactual(index[cid], self.concepts, rng) for cid in entries}
         kind = str(rng.choice(self.kinds))
-        (question,) = [q for q in cards.questions_about(concept, entries[concept.id]) if q.kind == kind]
+        asked = shown.get(concept.id, concept)
+        (question,) = [q for q in cards.questions_about(asked, entries[concept.id]) if q.kind == kind]
         if rng.random() < self.without_gold:
             sources = distractors[:k]
         else:
             sources = distractors[: k - 1]
             sources.insert(0 if rng.random() < self.gold_first else int(rng.integers(k)), concept.id)
-        return Example(question, sources, entries, self.catalog_only)
+        return Example(question, sources, entries, self.catalog_only, shown)
 
 
 def encode(example: Example, tokenizer: PreTrainedTokenizerFast, image_tokens: int) -> tuple[list[int], list[int]]:
@@ -242,4 +252,7 @@ def reply_accuracy(
 def sources_of(example: Example) -> list[Source]:
     """An example's sources as :func:`generate` takes them (cards with the example's catalog facts)."""
     index = data.concept_index()
-    return [(cid, cards.card(index[cid], example.entries[cid], example.catalog_only)) for cid in example.sources]
+    return [
+        (cid, cards.card(example.shown.get(cid, index[cid]), example.entries[cid], example.catalog_only))
+        for cid in example.sources
+    ]

@@ -1,16 +1,17 @@
 """Rebuild Step 4's course checkpoint: Step 3's LLaVA trained further as a RAG generator.
 
-    python -m helpers.step4.rebuild                          # the course checkpoint (--minutes, default 50)
+    python -m helpers.step4.rebuild                          # the course checkpoint (--minutes, default 56)
     python -m helpers.step4.rebuild --tiny --out /tmp/ckpt   # seconds: proves the command works (CI)
 
 Loads Step 3's committed LLaVA and trains it on RAFT examples (:mod:`helpers.step4.generator`)
 in two stages within one time budget: **copy** (``--copy-minutes``: short cards, the name and
 catalog facts, and catalog questions; the small decoder learns to copy a value from its
-context far sooner from 20 tokens than from 90) and **rag** (the rest: full cards, every
-question type). It saves it to ``checkpoints/step4/llava/`` (fp16, ``save_pretrained``, with
-its processor) and evaluates it on a fresh knowledge base (:func:`helpers.step4.evaluation.evaluate`);
-``TRAINING.json`` holds the command, the data version, the minutes, steps and loss curve,
-and every ``step4.*`` figure.
+context far sooner from 20 tokens than from 90) and **rag** (the rest: full cards, one or
+two of them, every question type, half the examples on counterfactual cards). It saves it to
+``checkpoints/step4/llava/`` (fp16, ``save_pretrained``, with its processor) and evaluates it
+on a fresh knowledge base (:func:`helpers.step4.evaluation.evaluate`); ``TRAINING.json``
+holds the command, the data version, the minutes, steps and loss curve, and every
+``step4.*`` figure.
 """
 
 from __future__ import annotations
@@ -41,7 +42,14 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     stages = {
         "copy": (generator.RAFTData(train, anchors, (1,), without_gold=0.0, catalog_only=True), args.copy_minutes),
         "rag": (
-            generator.RAFTData(train, anchors, args.sources, without_gold=args.without_gold, gold_first=GOLD_FIRST),
+            generator.RAFTData(
+                train,
+                anchors,
+                args.sources,
+                without_gold=args.without_gold,
+                gold_first=GOLD_FIRST,
+                counterfactual=args.counterfactual,
+            ),
             args.minutes - args.copy_minutes,
         ),
     }
@@ -77,6 +85,7 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
         "lr": args.lr,
         "num_sources": list(args.sources),
         "without_gold": args.without_gold,
+        "counterfactual": args.counterfactual,
         "gold_first": GOLD_FIRST,
         "evaluated_k": args.k,
         "phases": phases,
@@ -93,10 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of each stage")
     parser.add_argument(
-        "--sources", type=lambda text: tuple(int(n) for n in text.split(",")), default=(1,),
-        help="how many cards a training example holds, drawn from this list (e.g. 1,1,2)",
+        "--sources", type=lambda text: tuple(int(n) for n in text.split(",")), default=(1, 1, 2),
+        help="how many cards a rag-stage example holds, drawn from this list",
     )
-    parser.add_argument("--without-gold", type=float, default=0.15, help="share of examples without the gold card")
+    parser.add_argument("--without-gold", type=float, default=0.25, help="share of examples without the gold card")
+    parser.add_argument(
+        "--counterfactual", type=float, default=0.5,
+        help="share of rag-stage examples whose cards show other concepts' facts (cards.counterfactual)",
+    )
     parser.add_argument("--k", type=int, default=DEFAULT_K, help="sources retrieved per question in the evaluation")
     parser.add_argument("--count", type=int, default=100, help="test questions per set in the evaluation")
     parser.add_argument(

@@ -26,7 +26,8 @@ def test_a_card_states_the_facts_and_each_question_is_answered_from_it():
         questions = cards.questions_about(concept, entry)
         assert [q.kind for q in questions] == list(cards.QUESTION_TYPES)
         for q in questions:
-            assert q.answer == cards.NOT_IN_SOURCES or q.answer in text, (q, text)
+            on_card = q.kind not in cards.PICTURE_FACTS
+            assert q.answer == cards.NOT_IN_SOURCES or (q.answer in text) == on_card, (q, text)
             assert q.concept_id == concept_id and q.text.endswith("?")
     wheelchair = cards.questions_about(index["man-in-manual-wheelchair"], entry)
     assert {q.kind: q.answer for q in wheelchair}["code point"] == "U+1F468 U+200D U+1F9BD"
@@ -58,4 +59,28 @@ def test_a_counterfactual_card_keeps_the_name_and_draws_every_other_fact():
     entry = cards.CatalogEntry("B7", 63, 0)
     for c in drawn[:20]:  # each question is answered from the card it is asked about
         text = cards.card(c, entry)
-        assert all(q.answer == cards.NOT_IN_SOURCES or q.answer in text for q in cards.questions_about(c, entry))
+        questions = [q for q in cards.questions_about(c, entry) if q.kind not in cards.PICTURE_FACTS]
+        assert all(q.answer == cards.NOT_IN_SOURCES or q.answer in text for q in questions)
+
+
+def test_the_display_is_drawn_by_the_catalog_and_shown_only_in_the_picture():
+    import numpy as np
+    import pytest
+
+    from helpers import grid_scenes
+
+    concepts = data.load_concepts()[:300]
+    catalog = cards.draw_catalog(concepts, 1)
+    counts = [e.on_display for e in catalog.values()]
+    assert set(counts) == {1, 2, 3, 4} and all(len(set(e.cells)) == e.on_display for e in catalog.values())
+    dog = data.concept_index()["dog"]
+    entry = cards.CatalogEntry("B7", 63, 12, 3, (0, 2, 3))
+    (asked,) = [q for q in cards.questions_about(dog, entry) if q.kind == "on display"]
+    assert asked.text == "How many of the dog are on display?" and asked.answer == "three"
+    assert "three" not in cards.card(dog, entry) and " 3" not in cards.card(dog, entry)  # the picture's fact
+    scene = cards.display_scene(dog, entry.cells)
+    assert [cell for cell, _ in scene.objects] == [0, 2, 3] and {c.id for c in scene.concepts} == {"dog"}
+    assert len(grid_scenes.NUMBERS) == grid_scenes.MAX_OBJECTS + 1
+    with pytest.raises(ValueError, match="distinct grid cells"):
+        cards.CatalogEntry("B7", 63, 12, 2, (1, 1))
+    assert np.mean(counts) > 2.0  # 1-4 drawn evenly

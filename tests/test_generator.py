@@ -41,7 +41,10 @@ def test_raft_examples_hide_the_gold_card_among_near_distractors_or_leave_it_out
     assert {e.gold for e in with_gold if len(e.sources) == 3} == {1, 2, 3}  # the gold card moves
     for e in with_gold:
         answer, cited = g.parse(e.target)
-        assert answer == cards.NOT_IN_SOURCES or (cited == e.gold and answer in g.sources_of(e)[e.gold - 1][1])
+        on_card = e.question.kind not in cards.PICTURE_FACTS
+        assert answer == cards.NOT_IN_SOURCES or (
+            cited == e.gold and (answer in g.sources_of(e)[e.gold - 1].card) == on_card
+        )
     assert all(len(set(e.sources)) == len(e.sources) for e in examples)
 
 
@@ -55,7 +58,7 @@ def test_gold_first_puts_the_gold_card_where_retrieval_would(raft):
 
 def test_batches_label_only_the_reply_and_carry_one_picture_per_source(raft, tiny_llava):
     model, tokenizer = tiny_llava
-    pictures = g.concept_pictures(raft.concepts)
+    pictures = g.DisplayPictures(raft.concepts)
     batch = next(g.batches(raft, tokenizer, pictures, model.config.image_seq_length, batch_size=4, seed=0))
     image_id = tokenizer.convert_tokens_to_ids("<image>")
     assert len(batch["pixel_values"]) * model.config.image_seq_length == int((batch["input_ids"] == image_id).sum())
@@ -66,10 +69,12 @@ def test_batches_label_only_the_reply_and_carry_one_picture_per_source(raft, tin
 
 def test_batches_drawn_together_are_cut_by_length(raft, tiny_llava):
     model, tokenizer = tiny_llava
-    pictures = g.concept_pictures(raft.concepts)
+    pictures = g.DisplayPictures(raft.concepts)
     stream = g.batches(raft, tokenizer, pictures, model.config.image_seq_length, batch_size=4, seed=0)
-    lengths = [(b["attention_mask"].sum(1).min().item(), b["attention_mask"].sum(1).max().item())
-               for b in (next(stream) for _ in range(g.LENGTH_GROUPS))]
+    lengths = [
+        (b["attention_mask"].sum(1).min().item(), b["attention_mask"].sum(1).max().item())
+        for b in (next(stream) for _ in range(g.LENGTH_GROUPS))
+    ]
     lengths.sort()
     assert all(longest <= shortest for (_, longest), (shortest, _) in itertools.pairwise(lengths))  # no overlap
     assert lengths[0][0] < lengths[-1][1]
@@ -77,7 +82,7 @@ def test_batches_drawn_together_are_cut_by_length(raft, tiny_llava):
 
 def test_training_moves_the_decoder_not_the_vision_tower_and_generation_answers(raft, tiny_llava):
     model, tokenizer = tiny_llava
-    pictures = g.concept_pictures(raft.concepts)
+    pictures = g.DisplayPictures(raft.concepts)
     vision = {k: v.clone() for k, v in model.model.vision_tower.state_dict().items()}
     head = model.lm_head.weight.detach().clone()
     log = g.train(model, tokenizer, raft, pictures, steps=2, batch_size=2)
@@ -95,10 +100,11 @@ def test_the_copying_stage_asks_catalog_questions_about_short_cards(raft, tiny_l
     copying = g.RAFTData(raft.concepts, anchors, (1,), without_gold=0.0, catalog_only=True)
     examples = [copying.example(np.random.default_rng(n)) for n in range(30)]
     assert {e.question.kind for e in examples} <= set(cards.CATALOG_FACTS) and all(e.gold == 1 for e in examples)
-    ((concept_id, text),) = g.sources_of(examples[0])
+    (source,) = g.sources_of(examples[0])
+    concept_id, text = source.concept_id, source.card
     assert text == cards.card(data.concept_index()[concept_id], examples[0].entries[concept_id], catalog_only=True)
     model, tokenizer = tiny_llava
-    score = g.reply_accuracy(model, tokenizer, g.concept_pictures(raft.concepts), examples[:4])
+    score = g.reply_accuracy(model, tokenizer, g.DisplayPictures(raft.concepts), examples[:4])
     assert 0.0 <= score <= 1.0
     stock_only = g.RAFTData(raft.concepts, anchors, (1,), without_gold=0.0, catalog_only=True, kinds=("stock",))
     assert {stock_only.example(np.random.default_rng(n)).question.kind for n in range(10)} == {"stock"}
@@ -113,14 +119,39 @@ def test_counterfactual_examples_ask_about_the_facts_their_cards_show(raft):
     index = data.concept_index()
     for e in changed:
         assert set(e.shown) == set(e.entries) >= set(e.sources)
-        gold_text = g.sources_of(e)[e.gold - 1][1]
+        gold_text = g.sources_of(e)[e.gold - 1].card
         assert gold_text != cards.card(index[e.question.concept_id], e.entries[e.question.concept_id])
-        assert e.question.answer == cards.NOT_IN_SOURCES or e.question.answer in gold_text
+        assert (
+            e.question.answer == cards.NOT_IN_SOURCES
+            or e.question.answer in gold_text
+            or e.question.kind == "on display"
+        )
     kept = [e for e in examples if not e.shown]
-    assert all(g.sources_of(e)[0][1] == cards.card(index[e.sources[0]], e.entries[e.sources[0]]) for e in kept)
+    assert all(g.sources_of(e)[0].card == cards.card(index[e.sources[0]], e.entries[e.sources[0]]) for e in kept)
 
 
 def test_a_missing_generator_checkpoint_names_the_rebuild_command(monkeypatch, tmp_path):
     monkeypatch.setattr(g, "CHECKPOINT_DIR", tmp_path)
     with pytest.raises(FileNotFoundError, match="python -m helpers.step4.rebuild"):
         g.load_checkpoint()
+
+
+def test_a_source_picture_shows_its_display_in_its_cells():
+    from helpers import grid_scenes
+
+    dog = data.concept_index()["dog"]
+    pictures = g.DisplayPictures([dog])
+    drawn = pictures.of([g.Source("dog", "dog: ...", (0, 3)), g.Source("dog", "dog: ...", (1,))])
+    assert drawn.shape == (2, 3, 64, 64)
+    blank = grid_scenes.render_background(cards.DISPLAY_BACKGROUND)
+    cell = grid_scenes.CELL
+    filled = [
+        [
+            bool((picture[:, r * cell : (r + 1) * cell, c * cell : (c + 1) * cell] != blank[:, :cell, :cell]).any())
+            for r in range(2)
+            for c in range(2)
+        ]
+        for picture in drawn
+    ]
+    assert filled == [[True, False, False, True], [False, True, False, False]]
+    assert pictures.of([g.Source("dog", "", (0, 3))]).equal(drawn[:1])  # drawn once, the same each time

@@ -16,7 +16,7 @@ def rag(tmp_path_factory, tiny_llava, tiny_towers):
     store = vector_store.open_store("lancedb", path=tmp_path_factory.mktemp("kb"))
     collection = kb.build(store, 0, concepts, dict.fromkeys(kb.VECTORS, embeddings.anchors_for(concepts)))
     model, tokenizer = tiny_llava
-    return RAG(collection, model, tokenizer, generator.concept_pictures(concepts), tiny_towers), concepts
+    return RAG(collection, model, tokenizer, generator.DisplayPictures(concepts), tiny_towers), concepts
 
 
 def test_ask_retrieves_k_sources_generates_and_times_each_stage(rag):

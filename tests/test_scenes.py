@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import data, pixels
+from helpers import data, grid_scenes, pixels
 from helpers.step3 import scenes
 
 
@@ -46,7 +46,7 @@ def test_render_draws_each_object_in_its_cell(vocabulary):
     drawing = scenes.render([scene], pictures)
     drawn = (pixels.to_pictures(drawing)[0] < 250).any(axis=-1)  # not white
     rows, cols = np.nonzero(drawn)
-    assert rows.min() >= scenes.CELL - 2 and cols.min() >= scenes.CELL - 2  # bottom right only
+    assert rows.min() >= grid_scenes.CELL - 2 and cols.min() >= grid_scenes.CELL - 2  # bottom right only
     blank = scenes.render_background(scene.background)
     assert torch.allclose(blank, pixels.normalize(torch.ones(1, 3, 64, 64))[0])
     with pytest.raises(KeyError, match="no picture"):

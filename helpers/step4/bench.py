@@ -14,7 +14,7 @@ def metrics() -> dict:
     evaluated with, and its training time (a few minutes)."""
     model, processor = generator.load_checkpoint()
     training = json.loads((generator.CHECKPOINT_DIR / "TRAINING.json").read_text())
-    pictures = generator.concept_pictures(data.load_concepts())
+    pictures = generator.DisplayPictures(data.load_concepts())
     out = evaluation.evaluate_generator(model, processor.tokenizer, pictures, k=training["evaluated_k"])
     out["step4.checkpoint.train_minutes"] = training["train_minutes"]
     return out

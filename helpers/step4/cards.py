@@ -3,8 +3,11 @@
 A card holds real facts from the data set that no picture shows (the Emoji version that
 introduced the concept, its code points, group and subgroup, CLDR keywords, the WordNet
 gloss where there is one) and three **catalog facts** drawn by a seeded generator, as a
-shop's or museum's catalog would list them: a shelf, a price and a stock count. The
-catalog can be redrawn at will (:func:`draw_catalog` with another seed): a model that
+shop's or museum's catalog would list them: a shelf, a price and a stock count. The catalog
+also draws how many of the concept are **on display**, which the card does not say: the
+knowledge base's picture of the concept shows the display (1-4 of it on the LLaVA's 2x2
+grid, :func:`display_scene`), so that question is answered from the picture, with Step 3's
+counting. The catalog can be redrawn at will (:func:`draw_catalog` with another seed): a model that
 answers a catalog question right after the redraw read it in its sources, because no
 weights could have known it.
 
@@ -19,19 +22,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers import data
+from helpers import data, grid_scenes
 
 NOT_IN_SOURCES = "not in the sources"
 SHELF_ROWS = "ABCDEFGH"
 SHELF_COLUMNS = 9
 PRICES = (1, 99)  # whole euros, both ends included
 STOCK = (0, 99)
+DISPLAY_BACKGROUND = (1.0, 1.0, 1.0)
 
-# Question types: what the card states, what the catalog states, and a reverse lookup (a
-# code point to the concept's name) that vector search cannot do and keyword search can.
+# Question types: what the card states, what the catalog states, a reverse lookup (a code
+# point to the concept's name) that vector search cannot do and keyword search can, and what
+# only the picture shows.
 CARD_FACTS = ("version", "code point", "group", "keywords", "meaning")
 CATALOG_FACTS = ("price", "shelf", "stock")
-QUESTION_TYPES = CATALOG_FACTS + CARD_FACTS + ("which emoji",)
+PICTURE_FACTS = ("on display",)
+QUESTION_TYPES = CATALOG_FACTS + CARD_FACTS + ("which emoji",) + PICTURE_FACTS
 # The words before each fact on the card (:func:`card`); a reply quotes them before the value
 # ("price 63 euros"), and a name, the answer to "which emoji", starts the card unlabelled.
 LABELS = {
@@ -44,22 +50,43 @@ LABELS = {
     "keywords": "keywords",
     "meaning": "meaning",
     "which emoji": "",
+    "on display": "",
 }
 
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    """One concept's catalog facts."""
+    """One concept's catalog facts: on its card (shelf, price, stock) and in its picture (on display)."""
 
     shelf: str  # "B7"
     price: int  # euros
     stock: int
+    on_display: int = 1  # 1-4: how many the display picture shows
+    cells: tuple[int, ...] = (0,)  # where on the 2x2 grid, reading order
+
+    def __post_init__(self):
+        cells = set(self.cells)
+        if (
+            len(cells) != len(self.cells)
+            or len(cells) != self.on_display
+            or not cells <= set(range(grid_scenes.MAX_OBJECTS))
+        ):
+            raise ValueError(f"{self.on_display} on display needs as many distinct grid cells, got {self.cells}")
 
 
 def random_entry(rng: np.random.Generator) -> CatalogEntry:
     """One concept's catalog facts, drawn from ``rng``."""
     shelf = f"{SHELF_ROWS[int(rng.integers(len(SHELF_ROWS)))]}{int(rng.integers(1, SHELF_COLUMNS + 1))}"
-    return CatalogEntry(shelf, int(rng.integers(PRICES[0], PRICES[1] + 1)), int(rng.integers(STOCK[0], STOCK[1] + 1)))
+    price, stock = int(rng.integers(PRICES[0], PRICES[1] + 1)), int(rng.integers(STOCK[0], STOCK[1] + 1))
+    on_display = int(rng.integers(1, grid_scenes.MAX_OBJECTS + 1))
+    cells = tuple(sorted(rng.choice(grid_scenes.MAX_OBJECTS, size=on_display, replace=False).tolist()))
+    return CatalogEntry(shelf, price, stock, on_display, cells)
+
+
+def display_scene(concept: data.Concept, cells: tuple[int, ...]) -> grid_scenes.Scene:
+    """The knowledge base's picture of ``concept``: its display, one of it in each of ``cells``
+    (a catalog entry's :attr:`CatalogEntry.cells`)."""
+    return grid_scenes.Scene(tuple((cell, concept) for cell in cells), DISPLAY_BACKGROUND)
 
 
 def draw_catalog(concepts: list[data.Concept], seed: int) -> dict[str, CatalogEntry]:
@@ -155,5 +182,6 @@ def questions_about(concept: data.Concept, entry: CatalogEntry, subject: str | N
         "keywords": (f"What are the keywords of {the}?", ", ".join(concept.keywords)),
         "meaning": (f"What does {the} mean?", meaning(concept) or NOT_IN_SOURCES),
         "which emoji": (f"Which emoji has the code point {code_points(concept)}?", concept.name),
+        "on display": (f"How many of {the} are on display?", grid_scenes.NUMBERS[entry.on_display]),
     }
     return [Question(concept.id, kind, *answers[kind]) for kind in QUESTION_TYPES]

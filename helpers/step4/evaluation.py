@@ -1,8 +1,9 @@
 """Step 4: how well the pipeline answers, and why it fails when it does (the ``step4.*`` keys).
 
 Every figure is measured on questions whose answers the generator cannot know from its
-weights: catalog questions use a catalog draw it never trained on (:data:`TEST_CATALOG`),
-card questions use zero-shot concepts, whose cards it never saw. The same questions are
+weights: catalog questions, and how many are on display (the picture's question), use a
+catalog draw it never trained on (:data:`TEST_CATALOG`), card questions use zero-shot
+concepts, whose cards it never saw. The same questions are
 asked three ways: **closed-book** (no sources), **oracle** (the gold card alone) and **RAG**
 (the top k retrieved cards), and after a **knowledge update** (the catalog redrawn as
 :data:`UPDATED_CATALOG` and upserted, the model untouched).
@@ -15,13 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from transformers import LlavaForConditionalGeneration, PreTrainedTokenizerFast
 
 from helpers import data, vector_store
 from helpers.dialogue import normalise
 from helpers.step4 import cards, generator, knowledge_base, retrieval
-from helpers.step4.pipeline import DEFAULT_K, RAG, Answer, median_stage_ms, naming
+from helpers.step4.pipeline import DEFAULT_K, RAG, Answer, median_stage_ms, naming, source_of
 from helpers.step4.retrieval import Query
 from helpers.vector_store import VectorStore
 
@@ -95,8 +95,8 @@ def replies_with(rag: RAG, asked: list[Asked], sources: list[list[generator.Sour
 
 
 def gold_source(asked: Asked, catalog: dict[str, cards.CatalogEntry]) -> list[generator.Source]:
-    concept = data.concept_index()[asked.question.concept_id]
-    return [(concept.id, cards.card(concept, catalog[concept.id]))]
+    concept, entry = data.concept_index()[asked.question.concept_id], catalog[asked.question.concept_id]
+    return [generator.Source(concept.id, cards.card(concept, entry), entry.cells)]
 
 
 def answerable(asked: list[Asked]) -> np.ndarray:
@@ -106,7 +106,8 @@ def answerable(asked: list[Asked]) -> np.ndarray:
 @dataclass
 class Setup:
     """What every part of :func:`evaluate` shares: the pipeline, the store it searches, the concepts
-    and their vectors, the test catalog, and the text questions (catalog facts, then zero-shot cards)."""
+    and their vectors, the test catalog, and the text questions (catalog facts, zero-shot cards, then
+    how many are on display, which only the picture shows)."""
 
     rag: RAG
     store: VectorStore
@@ -121,7 +122,10 @@ class Setup:
         self.catalog_questions = held_out_questions(self.concepts, self.catalog, cards.CATALOG_FACTS, count=self.count)
         zero_shot = data.load_concepts("zero_shot")
         self.card_questions = held_out_questions(zero_shot, self.catalog, CARD_QUESTIONS, count=self.count)
-        self.asked = self.catalog_questions + self.card_questions
+        self.picture_questions = held_out_questions(
+            self.concepts, self.catalog, cards.PICTURE_FACTS, count=self.count, seed=QUESTION_SEED + 1
+        )
+        self.asked = self.catalog_questions + self.card_questions + self.picture_questions
 
 
 CARD_QUESTIONS = cards.CARD_FACTS + ("which emoji",)
@@ -174,14 +178,16 @@ def answer_metrics(setup: Setup) -> tuple[dict[str, float], dict[str, Asking]]:
     ):
         by_media = held_out_questions(concepts, setup.catalog, cards.CATALOG_FACTS, modality, setup.count)
         ways[key] = Asking(by_media, rag.ask_many([a.query for a in by_media], setup.k))
-    catalog_part = len(setup.catalog_questions)
+    catalog_end = len(setup.catalog_questions)
+    card_end = catalog_end + len(setup.card_questions)
     rag_right = ways["rag"].right
     metrics = {
         "step4.answer.oracle_em": ways["oracle"].right.mean(),
         "step4.answer.rag_em.text": rag_right.mean(),
         "step4.answer.closed_book_em": ways["closed_book"].right.mean(),
-        "step4.answer.rag_em.text_catalog": rag_right[:catalog_part].mean(),
-        "step4.answer.rag_em.text_card_zero_shot": rag_right[catalog_part:].mean(),
+        "step4.answer.rag_em.text_catalog": rag_right[:catalog_end].mean(),
+        "step4.answer.rag_em.text_card_zero_shot": rag_right[catalog_end:card_end].mean(),
+        "step4.answer.rag_em.text_picture": rag_right[card_end:].mean(),
         **{f"step4.answer.rag_em.{key}": ways[key].right.mean() for key in ("image", "speech", "image_zero_shot")},
     }
     cited = cited_right(ways["rag"].answers, asked)
@@ -198,7 +204,7 @@ def abstention_metrics(setup: Setup, rag_answers: list[Answer]) -> dict[str, flo
     for a, vector in zip(asked, vectors, strict=True):
         hits = retrieval.retrieve(rag.collection, a.query, vector, setup.k + 1)
         others = [h for h in hits if h.properties["concept_id"] != a.question.concept_id][: setup.k]
-        without_gold.append([(h.properties["concept_id"], h.properties["card"]) for h in others])
+        without_gold.append([source_of(h) for h in others])
     abstained = np.array([b.abstained for b in replies_with(rag, asked, without_gold)])
     said_no = np.array([a.abstained for a in rag_answers])
     can = answerable(asked)
@@ -258,7 +264,7 @@ def gold_position(setup: Setup, k: int = 3, count: int = 50) -> dict[int, float]
     for a, vector in zip(asked, vectors, strict=True):
         hits = retrieval.retrieve(setup.rag.collection, a.query, vector, k)
         rest = [h for h in hits if h.properties["concept_id"] != a.question.concept_id][: k - 1]
-        others.append([(h.properties["concept_id"], h.properties["card"]) for h in rest])
+        others.append([source_of(h) for h in rest])
     out = {}
     for position in range(1, k + 1):
         sources = [
@@ -286,7 +292,7 @@ def evaluate(rag: RAG, store: VectorStore, k: int = DEFAULT_K, count: int = 100)
 def evaluate_generator(
     model: LlavaForConditionalGeneration,
     tokenizer: PreTrainedTokenizerFast,
-    pictures: dict[str, torch.Tensor],
+    pictures: generator.DisplayPictures,
     k: int = DEFAULT_K,
     count: int = 100,
 ) -> dict[str, float]:

@@ -2,7 +2,9 @@
 
 The prompt holds the question, then the retrieved cards as numbered sources, and the
 sources' pictures as image tokens (one ``<image>`` per source, in source order, as LLaVA
-puts pictures in a prompt). The reply quotes the card: the fact's label, the value and the
+puts pictures in a prompt). A source's picture is its concept's display
+(:func:`~helpers.step4.cards.display_scene`: 1-4 of it on the grid), which answers what the
+card does not say: how many are on display. The reply quotes the card: the fact's label, the value and the
 number of the source it used (``price 63 euros [2]``), or :data:`~helpers.step4.cards.NOT_IN_SOURCES`.
 Repeating the label makes the value the continuation of words the model has just written,
 which is how a small transformer copies (an induction head: find the earlier occurrence of
@@ -28,7 +30,7 @@ import numpy as np
 import torch
 from transformers import LlavaForConditionalGeneration, LlavaProcessor, PreTrainedTokenizerFast
 
-from helpers import data, dialogue, llava, pixels, settings
+from helpers import data, dialogue, grid_scenes, llava, settings
 from helpers.step4 import cards
 from helpers.training import TrainLog, fit
 
@@ -143,19 +145,19 @@ class RAFTData:
 
 def encode(example: Example, tokenizer: PreTrainedTokenizerFast, image_tokens: int) -> tuple[list[int], list[int]]:
     """(input ids, labels) of one example: the sources' pictures, the prompt, the target reply."""
-    turn = (prompt(example.question.text, [text for _, text in sources_of(example)]), example.target)
+    turn = (prompt(example.question.text, [source.card for source in sources_of(example)]), example.target)
     return dialogue.encode_dialogue(tokenizer, [turn], image_tokens, images=len(example.sources))
 
 
 def batches(
     raft: RAFTData,
     tokenizer: PreTrainedTokenizerFast,
-    pictures: dict[str, torch.Tensor],
+    pictures: DisplayPictures,
     image_tokens: int,
     batch_size: int,
     seed: int,
 ) -> Iterator[dict[str, torch.Tensor]]:
-    """Endless LLaVA batches of RAFT examples; ``pictures`` maps a concept id to its (3, 64, 64) pixels.
+    """Endless LLaVA batches of RAFT examples, each source with its display picture.
 
     Examples of similar length go together (:data:`LENGTH_GROUPS` batches are drawn at once and
     cut by length), so that little of a batch is padding."""
@@ -170,22 +172,45 @@ def batches(
             yield {
                 "input_ids": ids,
                 "attention_mask": (ids != tokenizer.pad_token_id).long(),
-                "pixel_values": torch.stack([pictures[cid] for i in rows for cid in examples[i].sources]),
+                "pixel_values": pictures.of([source for i in rows for source in sources_of(examples[i])]),
                 "labels": dialogue.pad([encoded[i][1] for i in rows], dialogue.IGNORE),
             }
 
 
-def concept_pictures(concepts: list[data.Concept]) -> dict[str, torch.Tensor]:
-    """Each concept's picture as the LLaVA reads it: (3, 64, 64), on white, CLIP-normalised."""
-    rgb = pixels.plain_images(pixels.load_rgba(concepts))
-    return {c.id: picture for c, picture in zip(concepts, rgb, strict=True)}
+@dataclass(frozen=True)
+class Source:
+    """A card in the prompt and the picture that goes with it: whose it is, its text, and the grid
+    cells its display fills (:attr:`~helpers.step4.cards.CatalogEntry.cells`)."""
+
+    concept_id: str
+    card: str
+    cells: tuple[int, ...]
+
+
+class DisplayPictures:
+    """Sources' pictures as the LLaVA reads them: each concept's display, (3, 64, 64), normalised;
+    drawn once per concept and cells (a few milliseconds each) and kept."""
+
+    def __init__(self, concepts: list[data.Concept]):
+        self.rgba = grid_scenes.load_pictures(concepts)
+        self.index = {c.id: c for c in concepts}
+        self.drawn: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {}
+
+    def of(self, sources: list[Source]) -> torch.Tensor:
+        """(len(sources), 3, 64, 64): the display picture of each source, in order."""
+        for source in sources:
+            key = (source.concept_id, source.cells)
+            if key not in self.drawn:
+                scene = cards.display_scene(self.index[source.concept_id], source.cells)
+                self.drawn[key] = grid_scenes.render([scene], self.rgba, jitter=0)[0]
+        return torch.stack([self.drawn[source.concept_id, source.cells] for source in sources])
 
 
 def train(
     model: LlavaForConditionalGeneration,
     tokenizer: PreTrainedTokenizerFast,
     raft: RAFTData,
-    pictures: dict[str, torch.Tensor],
+    pictures: DisplayPictures,
     steps: int | None = None,
     minutes: float | None = None,
     batch_size: int = 16,
@@ -212,13 +237,10 @@ def train(
     return log
 
 
-Source = tuple[str, str]  # (concept id, card text): a retrieved card and whose picture goes with it
-
-
 def generate(
     model: LlavaForConditionalGeneration,
     tokenizer: PreTrainedTokenizerFast,
-    pictures: dict[str, torch.Tensor],
+    pictures: DisplayPictures,
     questions: list[str],
     sources: list[list[Source]],
     max_new_tokens: int = 40,
@@ -228,8 +250,8 @@ def generate(
     out: list[str] = [""] * len(questions)
     for k in sorted({len(s) for s in sources}):
         rows = [i for i, s in enumerate(sources) if len(s) == k]
-        images = torch.stack([pictures[cid] for i in rows for cid, _ in sources[i]]) if k else None
-        words = [prompt(questions[i], [text for _, text in sources[i]]) for i in rows]
+        images = pictures.of([source for i in rows for source in sources[i]]) if k else None
+        words = [prompt(questions[i], [source.card for source in sources[i]]) for i in rows]
         replies = dialogue.answer(model, tokenizer, images, words, max_new_tokens, images=k)
         for i, text in zip(rows, replies, strict=True):
             out[i] = text
@@ -239,7 +261,7 @@ def generate(
 def reply_accuracy(
     model: LlavaForConditionalGeneration,
     tokenizer: PreTrainedTokenizerFast,
-    pictures: dict[str, torch.Tensor],
+    pictures: DisplayPictures,
     examples: list[Example],
 ) -> float:
     """The share of ``examples`` whose generated reply is the target, answer and citation alike."""
@@ -253,6 +275,10 @@ def sources_of(example: Example) -> list[Source]:
     """An example's sources as :func:`generate` takes them (cards with the example's catalog facts)."""
     index = data.concept_index()
     return [
-        (cid, cards.card(example.shown.get(cid, index[cid]), example.entries[cid], example.catalog_only))
+        Source(
+            cid,
+            cards.card(example.shown.get(cid, index[cid]), example.entries[cid], example.catalog_only),
+            example.entries[cid].cells,
+        )
         for cid in example.sources
     ]

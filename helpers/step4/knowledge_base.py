@@ -1,7 +1,8 @@
 """Step 4: the knowledge base, one object per concept in the course store.
 
-Each object holds the concept's **card** (:mod:`helpers.step4.cards`) as searchable text,
-and four named vectors in the one 384-d space of Step 1:
+Each object holds the concept's **card** (:mod:`helpers.step4.cards`) as searchable text, the
+grid cells of its display picture (how many are on display: the picture shows it, the card
+does not), and four named vectors in the one 384-d space of Step 1:
 
 - ``text``: the concept's anchor (its descriptions embedded by MiniLM, what every tower was
   bound to), so a question in any modality finds the card through the space Step 1 built;
@@ -34,6 +35,7 @@ SCHEMA = Schema(
         "group": "text",
         "split": "text",  # train or zero_shot
         "has_video": "bool",
+        "display": "text",  # the display picture's grid cells, "0 2 3": how many are on display
     },
     vectors=dict.fromkeys(VECTORS, EMBED_DIM),
     searchable=("card",),
@@ -75,6 +77,7 @@ def card_objects(concepts: list[data.Concept], catalog: dict[str, cards.CatalogE
             "group": c.group,
             "split": c.split,
             "has_video": c.id in with_video,
+            "display": " ".join(str(cell) for cell in catalog[c.id].cells),
         }
         for c in concepts
     ]
@@ -112,4 +115,3 @@ def open_knowledge_base(store: VectorStore) -> Collection:
             f"expected {dict(SCHEMA.vectors)}): delete it with store.delete_collection({COLLECTION!r}) and build again"
         )
     return collection
-

@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 from transformers import LlavaForConditionalGeneration, PreTrainedTokenizerFast
 
 from helpers import embeddings
@@ -43,6 +42,12 @@ class Answer:
         return self.answer == cards.NOT_IN_SOURCES
 
 
+def source_of(hit: Hit) -> generator.Source:
+    """A retrieved card as the generator reads it: its text, and its display picture's cells."""
+    cells = tuple(int(cell) for cell in hit.properties["display"].split())
+    return generator.Source(hit.properties["concept_id"], hit.properties["card"], cells)
+
+
 def naming(question: str, name: str) -> str:
     """``question`` with its "this" replaced by "the <name>" (a question that names its concept is unchanged)."""
     return question.replace("this", f"the {name}", 1)
@@ -62,7 +67,7 @@ class RAG:
     collection: Collection
     model: LlavaForConditionalGeneration
     tokenizer: PreTrainedTokenizerFast
-    pictures: dict[str, torch.Tensor]
+    pictures: generator.DisplayPictures
     towers: embeddings.Towers | None = None
 
     def ask(self, query: Query, k: int = DEFAULT_K, method: str = "vector") -> Answer:
@@ -82,7 +87,7 @@ class RAG:
         ]
         searched = time.perf_counter()
         questions = [named_question(q, h) for q, h in zip(queries, hits, strict=True)]
-        sources = [[(hit.properties["concept_id"], hit.properties["card"]) for hit in h] for h in hits]
+        sources = [[source_of(hit) for hit in h] for h in hits]
         replies = generator.generate(self.model, self.tokenizer, self.pictures, questions, sources)
         done = time.perf_counter()
         share = len(queries)

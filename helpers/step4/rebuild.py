@@ -53,7 +53,7 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
             args.minutes - args.copy_minutes,
         ),
     }
-    pictures = generator.concept_pictures(data.load_concepts())
+    pictures = generator.DisplayPictures(data.load_concepts())
     started = time.time()
     phases = {}
     for seed, (stage, (raft, minutes)) in enumerate(stages.items()):

@@ -102,12 +102,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of each stage")
     parser.add_argument(
-        "--sources", type=lambda text: tuple(int(n) for n in text.split(",")), default=(1, 1, 2),
+        "--sources",
+        type=lambda text: tuple(int(n) for n in text.split(",")),
+        default=(1, 1, 2),
         help="how many cards a rag-stage example holds, drawn from this list",
     )
     parser.add_argument("--without-gold", type=float, default=0.25, help="share of examples without the gold card")
     parser.add_argument(
-        "--counterfactual", type=float, default=0.5,
+        "--counterfactual",
+        type=float,
+        default=0.5,
         help="share of rag-stage examples whose cards show other concepts' facts (cards.counterfactual)",
     )
     parser.add_argument("--k", type=int, default=DEFAULT_K, help="sources retrieved per question in the evaluation")

@@ -1,13 +1,13 @@
 """Rebuild Step 4's course checkpoint: Step 3's LLaVA trained further as a RAG generator.
 
-    python -m helpers.step4.rebuild                          # the course checkpoint (--minutes, default 56)
+    python -m helpers.step4.rebuild                          # the course checkpoint (--minutes, default 52)
     python -m helpers.step4.rebuild --tiny --out /tmp/ckpt   # seconds: proves the command works (CI)
 
 Loads Step 3's committed LLaVA and trains it on RAFT examples (:mod:`helpers.step4.generator`)
 in two stages within one time budget: **copy** (``--copy-minutes``: short cards, the name and
 catalog facts, and catalog questions; the small decoder learns to copy a value from its
-context far sooner from 20 tokens than from 90) and **rag** (the rest: full cards, one or
-two of them, every question type, half the examples on counterfactual cards). It saves it to
+context far sooner from 20 tokens than from 90) and **rag** (the rest: one full card
+per example, every question type, half the examples on counterfactual cards). It saves it to
 ``checkpoints/step4/llava/`` (fp16, ``save_pretrained``, with its processor) and evaluates it
 on a fresh knowledge base (:func:`helpers.step4.evaluation.evaluate`); ``TRAINING.json``
 holds the command, the data version, the minutes, steps and loss curve, and every
@@ -97,17 +97,17 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Rebuild Step 4's course checkpoint: the RAG generator.")
-    parser.add_argument("--minutes", type=float, default=56.0, help="the training budget, both stages")
+    parser.add_argument("--minutes", type=float, default=52.0, help="the training budget, both stages")
     parser.add_argument("--copy-minutes", type=float, default=10.0, help="of which the copying stage")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of each stage")
     parser.add_argument(
         "--sources",
         type=lambda text: tuple(int(n) for n in text.split(",")),
-        default=(1, 1, 2),
+        default=(1,),
         help="how many cards a rag-stage example holds, drawn from this list",
     )
-    parser.add_argument("--without-gold", type=float, default=0.25, help="share of examples without the gold card")
+    parser.add_argument("--without-gold", type=float, default=0.15, help="share of examples without the gold card")
     parser.add_argument(
         "--counterfactual",
         type=float,

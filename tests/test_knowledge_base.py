@@ -41,6 +41,29 @@ def test_a_missing_or_foreign_knowledge_base_says_how_to_fix_it(tmp_path):
         kb.open_knowledge_base(store)
 
 
+def test_building_over_a_knowledge_base_of_another_schema_replaces_it(small):
+    store, concepts, vectors = small
+    older = Schema({k: v for k, v in kb.SCHEMA.properties.items() if k != "display"}, dict.fromkeys(kb.VECTORS, 384))
+    store.create_collection(kb.COLLECTION, older).upsert(
+        [
+            {
+                "source": "card/stale",
+                "concept_id": "stale",
+                "name": "",
+                "card": "",
+                "group": "",
+                "split": "",
+                "has_video": False,
+            }
+        ],
+        {name: vectors[name][:1] for name in kb.VECTORS},
+    )
+    collection = kb.build(store, catalog_seed=1, concepts=concepts, vectors=vectors)
+    assert collection.schema == kb.SCHEMA
+    assert collection.count() == len(concepts)
+    assert collection.fetch(["card/stale"]) == []
+
+
 def test_concept_vectors_average_the_training_voices_and_fall_back_to_the_picture_without_video():
     concepts = [data.concept_index()[cid] for cid in ("dog", "red-apple")]
     train_voices, test_voice = data.voices("train")[:2], data.voices("test")[0]

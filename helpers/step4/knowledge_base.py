@@ -92,10 +92,14 @@ def build(
     """Create (or reopen) the knowledge base and upsert every concept's card with catalog draw ``catalog_seed``.
 
     Running it again with another seed is the knowledge update: the same objects, new catalog facts.
+    A knowledge base that an earlier version of the course made with another schema is replaced:
+    everything in it is written from the data set and the catalog seed, so nothing is lost.
     """
     concepts = concepts or data.load_concepts()
     vectors = vectors if vectors is not None else concept_vectors(concepts)
     with_video = {v.concept_id for v in data.load_videos()}
+    if COLLECTION in store.list_collections() and store.get_collection(COLLECTION).schema != SCHEMA:
+        store.delete_collection(COLLECTION)
     collection = store.create_collection(COLLECTION, SCHEMA)
     collection.upsert(card_objects(concepts, cards.draw_catalog(concepts, catalog_seed), with_video), vectors)
     return collection

@@ -245,8 +245,8 @@ def retrieval_metrics(setup: Setup) -> dict[str, float]:
         vectors = retrieval.embed_queries(queries, setup.rag.towers)
         gold = [a.question.concept_id for a in asked]
         for method in retrieval.METHODS:
-            recall = retrieval.recall_at_k(setup.rag.collection, queries, gold, vectors, 5, method)
-            metrics[f"step4.retrieval.recall5.{modality}.{method}"] = round(recall, 4)
+            recall = retrieval.recall_at_k(setup.rag.collection, queries, gold, vectors, method, ks=(5,))
+            metrics[f"step4.retrieval.recall5.{modality}.{method}"] = round(recall[5], 4)
     return metrics
 
 

@@ -81,11 +81,18 @@ def retrieve(
 
 
 def recall_at_k(
-    collection: Collection, queries: list[Query], gold: list[str], vectors: np.ndarray, k: int, method: str
-) -> float:
-    """The share of queries whose gold concept (``gold[i]``, a concept id) is among the top ``k``."""
-    found = [
-        gold_id in {hit.properties["concept_id"] for hit in retrieve(collection, q, v, k, method)}
-        for q, v, gold_id in zip(queries, vectors, gold, strict=True)
+    collection: Collection,
+    queries: list[Query],
+    gold: list[str],
+    vectors: np.ndarray,
+    method: str,
+    ks: tuple[int, ...] = (1, 5),
+) -> dict[int, float]:
+    """For each k in ``ks``, the share of queries whose gold concept (``gold[i]``, a concept id) is
+    among the top k; one search per query, to the largest k (as :func:`helpers.metrics.recall_at_k`
+    does for a matrix of vectors)."""
+    ranked = [
+        [hit.properties["concept_id"] for hit in retrieve(collection, q, v, max(ks), method)]
+        for q, v in zip(queries, vectors, strict=True)
     ]
-    return float(np.mean(found))
+    return {k: float(np.mean([g in ids[:k] for ids, g in zip(ranked, gold, strict=True)])) for k in ks}

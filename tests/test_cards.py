@@ -74,7 +74,7 @@ def test_the_display_is_drawn_by_the_catalog_and_shown_only_in_the_picture():
     counts = [e.on_display for e in catalog.values()]
     assert set(counts) == {1, 2, 3, 4} and all(len(set(e.cells)) == e.on_display for e in catalog.values())
     dog = data.concept_index()["dog"]
-    entry = cards.CatalogEntry("B7", 63, 12, 3, (0, 2, 3))
+    entry = cards.CatalogEntry("B7", 63, 12, (0, 2, 3))
     (asked,) = [q for q in cards.questions_about(dog, entry) if q.kind == "on display"]
     assert asked.text == "How many of the dog are on display?" and asked.answer == "three"
     assert "three" not in cards.card(dog, entry) and " 3" not in cards.card(dog, entry)  # the picture's fact
@@ -82,5 +82,5 @@ def test_the_display_is_drawn_by_the_catalog_and_shown_only_in_the_picture():
     assert [cell for cell, _ in scene.objects] == [0, 2, 3] and {c.id for c in scene.concepts} == {"dog"}
     assert len(grid_scenes.NUMBERS) == grid_scenes.MAX_OBJECTS + 1
     with pytest.raises(ValueError, match="distinct grid cells"):
-        cards.CatalogEntry("B7", 63, 12, 2, (1, 1))
+        cards.CatalogEntry("B7", 63, 12, (1, 1))
     assert np.mean(counts) > 2.0  # 1-4 drawn evenly

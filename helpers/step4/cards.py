@@ -61,17 +61,16 @@ class CatalogEntry:
     shelf: str  # "B7"
     price: int  # euros
     stock: int
-    on_display: int = 1  # 1-4: how many the display picture shows
-    cells: tuple[int, ...] = (0,)  # where on the 2x2 grid, reading order
+    cells: tuple[int, ...] = (0,)  # where on the 2x2 grid the display shows the concept, reading order
 
     def __post_init__(self):
-        cells = set(self.cells)
-        if (
-            len(cells) != len(self.cells)
-            or len(cells) != self.on_display
-            or not cells <= set(range(grid_scenes.MAX_OBJECTS))
-        ):
-            raise ValueError(f"{self.on_display} on display needs as many distinct grid cells, got {self.cells}")
+        if len(set(self.cells)) != len(self.cells) or not set(self.cells) <= set(range(grid_scenes.MAX_OBJECTS)):
+            raise ValueError(f"a display needs distinct grid cells 0-{grid_scenes.MAX_OBJECTS - 1}, got {self.cells}")
+
+    @property
+    def on_display(self) -> int:
+        """How many the display picture shows: one in each of its cells."""
+        return len(self.cells)
 
 
 def random_entry(rng: np.random.Generator) -> CatalogEntry:
@@ -80,7 +79,7 @@ def random_entry(rng: np.random.Generator) -> CatalogEntry:
     price, stock = int(rng.integers(PRICES[0], PRICES[1] + 1)), int(rng.integers(STOCK[0], STOCK[1] + 1))
     on_display = int(rng.integers(1, grid_scenes.MAX_OBJECTS + 1))
     cells = tuple(sorted(rng.choice(grid_scenes.MAX_OBJECTS, size=on_display, replace=False).tolist()))
-    return CatalogEntry(shelf, price, stock, on_display, cells)
+    return CatalogEntry(shelf, price, stock, cells)
 
 
 def display_scene(concept: data.Concept, cells: tuple[int, ...]) -> grid_scenes.Scene:

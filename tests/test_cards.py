@@ -36,11 +36,18 @@ def test_a_card_states_the_facts_and_each_question_is_answered_from_it():
     assert {q.kind: q.text for q in asked_with_a_picture}["price"] == "How much does this cost?"
 
 
-def test_a_catalog_only_card_is_the_name_and_the_catalog_facts():
+def test_a_short_card_is_the_name_and_the_parts_asked_for_in_card_order():
     dog = data.concept_index()["dog"]
     entry = cards.CatalogEntry("B7", 63, 0)
-    assert cards.card(dog, entry, catalog_only=True) == "dog: shelf B7, price 63 euros, stock 0."
+    assert cards.card(dog, entry, parts=("catalog",)) == "dog: shelf B7, price 63 euros, stock 0."
+    assert cards.card(dog, entry, parts=("catalog", "group")) == (
+        "dog: group Animals & Nature, animal-mammal. shelf B7, price 63 euros, stock 0."
+    )
+    assert cards.card(dog, entry, parts=cards.CARD_PARTS) == cards.card(dog, entry)
     assert cards.card(dog, entry).endswith("shelf B7, price 63 euros, stock 0.")
+    for q in cards.questions_about(dog, entry):  # each question's part holds its answer
+        part = cards.PART_OF[q.kind]
+        assert part is None or q.answer in cards.card(dog, entry, parts=(part,)), q
     labels = {q.kind: q.label for q in cards.questions_about(dog, entry)}
     assert labels["price"] == "price" and labels["version"] == "Emoji" and labels["which emoji"] == ""
 

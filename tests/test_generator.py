@@ -95,19 +95,23 @@ def test_training_moves_the_decoder_not_the_vision_tower_and_generation_answers(
     assert len(replies) == 2 and all(isinstance(r, str) for r in replies)  # with sources, and closed-book
 
 
-def test_the_copying_stage_asks_catalog_questions_about_short_cards(raft, tiny_llava):
+def test_the_copying_stage_asks_about_short_cards_that_hold_the_answer(raft, tiny_llava):
     anchors = embeddings.anchors_for(raft.concepts)
-    copying = g.RAFTData(raft.concepts, anchors, (1,), without_gold=0.0, catalog_only=True)
-    examples = [copying.example(np.random.default_rng(n)) for n in range(30)]
-    assert {e.question.kind for e in examples} <= set(cards.CATALOG_FACTS) and all(e.gold == 1 for e in examples)
+    copying = g.RAFTData(raft.concepts, anchors, (1,), without_gold=0.0, short_parts=1)
+    examples = [copying.example(np.random.default_rng(n)) for n in range(60)]
+    assert {e.question.kind for e in examples} == set(cards.QUESTION_TYPES) and all(e.gold == 1 for e in examples)
+    for e in examples:
+        assert len(e.parts) == 2 - (cards.PART_OF[e.question.kind] is None)
+        assert cards.PART_OF[e.question.kind] in (*e.parts, None)
     (source,) = g.sources_of(examples[0])
     concept_id, text = source.concept_id, source.card
-    assert text == cards.card(data.concept_index()[concept_id], examples[0].entries[concept_id], catalog_only=True)
+    assert text == cards.card(data.concept_index()[concept_id], examples[0].entries[concept_id], examples[0].parts)
     model, tokenizer = tiny_llava
     score = g.reply_accuracy(model, tokenizer, g.DisplayPictures(raft.concepts), examples[:4])
     assert 0.0 <= score <= 1.0
-    stock_only = g.RAFTData(raft.concepts, anchors, (1,), without_gold=0.0, catalog_only=True, kinds=("stock",))
-    assert {stock_only.example(np.random.default_rng(n)).question.kind for n in range(10)} == {"stock"}
+    stock_only = g.RAFTData(raft.concepts, anchors, (1,), without_gold=0.0, short_parts=0, kinds=("stock",))
+    stock_examples = [stock_only.example(np.random.default_rng(n)) for n in range(10)]
+    assert {e.question.kind for e in stock_examples} == {"stock"} and {e.parts for e in stock_examples} == {("catalog",)}
 
 
 def test_counterfactual_examples_ask_about_the_facts_their_cards_show(raft):

@@ -52,6 +52,21 @@ LABELS = {
     "which emoji": "",
     "on display": "",
 }
+# The card's parts, in order (:func:`card_parts`), and the part that answers each question type
+# (None: the picture does).
+CARD_PARTS = ("code point", "group", "keywords", "meaning", "catalog")
+PART_OF = {
+    "price": "catalog",
+    "shelf": "catalog",
+    "stock": "catalog",
+    "version": "code point",
+    "code point": "code point",
+    "which emoji": "code point",
+    "group": "group",
+    "keywords": "keywords",
+    "meaning": "meaning",
+    "on display": None,
+}
 
 
 @dataclass(frozen=True)
@@ -130,23 +145,26 @@ def meaning(concept: data.Concept) -> str:
     return concept.gloss.split(";")[0].strip()
 
 
-def card(concept: data.Concept, entry: CatalogEntry, catalog_only: bool = False) -> str:
+def card_parts(concept: data.Concept, entry: CatalogEntry) -> dict[str, str]:
+    """The card's parts in :data:`CARD_PARTS` order, each its facts after their labels ("" for a
+    meaning the concept lacks)."""
+    return {
+        "code point": f"code point {code_points(concept)}, Emoji {concept.emoji_version}",
+        "group": f"group {concept.group}, {concept.subgroup}",
+        "keywords": f"keywords {', '.join(concept.keywords)}",
+        "meaning": f"meaning {meaning(concept)}" if meaning(concept) else "",
+        "catalog": f"shelf {entry.shelf}, price {entry.price} euros, stock {entry.stock}",
+    }
+
+
+def card(concept: data.Concept, entry: CatalogEntry, parts: tuple[str, ...] | None = None) -> str:
     """The card's text: the name first, then the facts, each after a fixed label.
 
-    ``catalog_only``: the name and the catalog facts alone, the short card of the generator's
-    first training stage (copying is learned far sooner from 20 tokens than from 90)."""
-    catalog = f"shelf {entry.shelf}, price {entry.price} euros, stock {entry.stock}"
-    if catalog_only:
-        return f"{concept.name}: {catalog}."
-    parts = [
-        f"{concept.name}: code point {code_points(concept)}, Emoji {concept.emoji_version}",
-        f"group {concept.group}, {concept.subgroup}",
-        f"keywords {', '.join(concept.keywords)}",
-    ]
-    if meaning(concept):
-        parts.append(f"meaning {meaning(concept)}")
-    parts.append(catalog)
-    return ". ".join(parts) + "."
+    ``parts``: only these of :data:`CARD_PARTS` (a short card, as the generator's first training
+    stage reads: copying is learned far sooner from 20 tokens than from 90); by default all."""
+    text = card_parts(concept, entry)
+    shown = [text[part] for part in CARD_PARTS if (parts is None or part in parts) and text[part]]
+    return f"{concept.name}: " + ". ".join(shown) + "."
 
 
 @dataclass(frozen=True)

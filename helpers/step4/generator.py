@@ -77,7 +77,7 @@ class Example:
     question: cards.Question
     sources: list[str]
     entries: dict[str, cards.CatalogEntry]
-    catalog_only: bool = False  # short cards: name and catalog facts (the first training stage)
+    parts: tuple[str, ...] | None = None  # the card parts every source shows (short cards); None: whole cards
     shown: dict[str, data.Concept] = field(default_factory=dict)  # counterfactual cards' facts, by concept id
 
     @property
@@ -109,16 +109,18 @@ class RAFTData:
         without_gold: float = 0.15,
         gold_first: float = 0.0,
         kinds: tuple[str, ...] | None = None,
-        catalog_only: bool = False,
+        short_parts: int | None = None,
         counterfactual: float = 0.0,
     ):
         """``without_gold``: the share of examples without the gold card; ``gold_first``: the share
         of the others with the gold card first (where retrieval mostly puts it; elsewhere at random);
-        ``catalog_only``: short cards (the copying stage); ``kinds``: the question types asked (by
-        default the catalog facts on short cards, every type on full ones); ``counterfactual``: the
-        share of examples whose cards show other concepts' facts under their own names."""
-        self.concepts, self.num_sources, self.catalog_only = concepts, num_sources, catalog_only
-        self.kinds = (cards.CATALOG_FACTS if catalog_only else cards.QUESTION_TYPES) if kinds is None else kinds
+        ``short_parts``: short cards (the copying stage), the part that answers the question and this
+        many others drawn at random (:data:`~helpers.step4.cards.CARD_PARTS`; 0 with a catalog question:
+        the name and the catalog facts alone); None: whole cards; ``kinds``: the question types asked
+        (by default every type); ``counterfactual``: the share of examples whose cards show other
+        concepts' facts under their own names."""
+        self.concepts, self.num_sources, self.short_parts = concepts, num_sources, short_parts
+        self.kinds = cards.QUESTION_TYPES if kinds is None else kinds
         self.without_gold, self.gold_first, self.counterfactual = without_gold, gold_first, counterfactual
         self.near = neighbours(anchors, 10)
 
@@ -140,7 +142,17 @@ class RAFTData:
         else:
             sources = distractors[: k - 1]
             sources.insert(0 if rng.random() < self.gold_first else int(rng.integers(k)), concept.id)
-        return Example(question, sources, entries, self.catalog_only, shown)
+        return Example(question, sources, entries, self.parts(kind, rng), shown)
+
+    def parts(self, kind: str, rng: np.random.Generator) -> tuple[str, ...] | None:
+        """The card parts a short card shows for a question of ``kind``; None for whole cards."""
+        if self.short_parts is None:
+            return None
+        answering = cards.PART_OF[kind]
+        others = [part for part in cards.CARD_PARTS if part != answering]
+        picks = rng.choice(len(others), size=self.short_parts, replace=False) if self.short_parts else []
+        drawn = [others[int(i)] for i in picks]
+        return tuple(part for part in cards.CARD_PARTS if part == answering or part in drawn)
 
 
 def encode(example: Example, tokenizer: PreTrainedTokenizerFast, image_tokens: int) -> tuple[list[int], list[int]]:
@@ -277,7 +289,7 @@ def sources_of(example: Example) -> list[Source]:
     return [
         Source(
             cid,
-            cards.card(example.shown.get(cid, index[cid]), example.entries[cid], example.catalog_only),
+            cards.card(example.shown.get(cid, index[cid]), example.entries[cid], example.parts),
             example.entries[cid].cells,
         )
         for cid in example.sources

@@ -41,6 +41,9 @@ One package per step:
   sources: RAFT data, training, cited replies), ``pipeline`` (``ask``, timed by stage),
   ``evaluation`` (closed-book, oracle and RAG; the update test; abstention; retrieval by
   method), ``rebuild`` (``python -m helpers.step4.rebuild``)
+- ``helpers.step5``  ``documents`` (invoices and receipts drawn from a seed, their ground truth),
+  ``layouts`` (a document as a page in a training or a test layout, every word with its box
+  and field), ``scan`` (rotation, blur, shadow and JPEG, the boxes turned with the page)
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

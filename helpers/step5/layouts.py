@@ -1,0 +1,559 @@
+"""Step 5: a document rendered as a page, in one of several layouts, with every word's box and field.
+
+Each layout arranges the same blocks differently (where the vendor, the customer, the number
+and dates, the line items and the totals go; how amounts, dates and the currency are written;
+which font), as invoices from different companies do. Five invoice layouts and two receipt
+layouts are for training; :data:`TEST_LAYOUTS` are kept for testing only, so that a model is
+measured on an arrangement of blocks it never saw.
+
+Every word drawn is recorded as a :class:`Word`: its text, its box in pixels and the field it
+belongs to (None for labels such as "Invoice No."), and for a line item's words which item.
+That is the page's ground truth at the word level, from which OCR words get their labels by
+overlap. Fonts are the DejaVu faces that matplotlib ships, so no system font is needed and
+pages are the same on every machine with the same matplotlib and Pillow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import matplotlib
+from PIL import Image, ImageDraw, ImageFont
+
+from helpers.step5.documents import CURRENCIES, Document
+
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+FONTS = {
+    ("sans", False): "DejaVuSans.ttf",
+    ("sans", True): "DejaVuSans-Bold.ttf",
+    ("serif", False): "DejaVuSerif.ttf",
+    ("serif", True): "DejaVuSerif-Bold.ttf",
+    ("mono", False): "DejaVuSansMono.ttf",
+    ("mono", True): "DejaVuSansMono-Bold.ttf",
+}
+INVOICE_SIZE = (1000, 1300)  # pixels: US letter at about 118 dots per inch
+RECEIPT_WIDTH = 480
+INK, GREY = (20, 20, 20), (235, 235, 235)
+# The fields a word can belong to: the classes a token classifier predicts (besides "none").
+FIELDS = (
+    "vendor_name",
+    "vendor_address",
+    "customer_name",
+    "customer_address",
+    "number",
+    "issue_date",
+    "due_date",
+    "currency",
+    "item_description",
+    "item_quantity",
+    "item_unit_price",
+    "item_amount",
+    "subtotal",
+    "tax",
+    "total",
+)
+
+
+@cache
+def font(face: str, bold: bool, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_DIR / FONTS[face, bold]), size)
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word on a page: its text, its box (x0, y0, x1, y1) in pixels, its field, and its line item."""
+
+    text: str
+    box: tuple[int, int, int, int]
+    field: str | None = None
+    item: int | None = None
+
+
+@dataclass
+class Page:
+    """A rendered document: the picture, its words with their fields, the document and the layout's name."""
+
+    image: Image.Image
+    words: list[Word]
+    document: Document
+    layout: str
+
+
+@dataclass
+class Canvas:
+    """A white page that records each word it draws (:class:`Word`)."""
+
+    width: int
+    height: int
+    face: str = "sans"
+    words: list[Word] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.image = Image.new("RGB", (self.width, self.height), "white")
+        self.draw = ImageDraw.Draw(self.image)
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        field: str | None = None,
+        item: int | None = None,
+        size: int = 18,
+        bold: bool = False,
+        align: str = "left",
+        width: float | None = None,
+    ) -> float:
+        """Draw ``text`` word by word with its top at ``y``, its left (or right, or centre: ``align``)
+        at ``x``, on more lines where it is wider than ``width``; record each word. Returns the y
+        below the last line."""
+        face = font(self.face, bold, size)
+        space = face.getlength(" ")
+        words = text.split()
+        if width is not None:
+            fits = 1
+            while fits < len(words) and face.getlength(" ".join(words[: fits + 1])) <= width:
+                fits += 1
+            if fits < len(words):
+                below = self.text(x, y, " ".join(words[:fits]), field, item, size, bold, align)
+                return self.text(x, below, " ".join(words[fits:]), field, item, size, bold, align, width)
+        length = sum(face.getlength(w) for w in words) + space * (len(words) - 1)
+        left = {"left": x, "right": x - length, "center": x - length / 2}[align]
+        for word in words:
+            self.draw.text((left, y), word, font=face, fill=INK)
+            x0, y0, x1, y1 = face.getbbox(word)
+            box = (round(left + x0), round(y + y0), round(left + x1), round(y + y1))
+            self.words.append(Word(word, box, field, item))
+            left += face.getlength(word) + space
+        return y + round(size * 1.4)
+
+    def rule(self, y: float, x0: float = 60, x1: float | None = None, width: int = 1) -> None:
+        self.draw.line([(x0, y), (x1 if x1 is not None else self.width - 60, y)], fill=INK, width=width)
+
+    def shade(self, box: tuple[float, float, float, float]) -> None:
+        self.draw.rectangle(box, fill=GREY)
+
+
+def money(value: Decimal, style: str) -> str:
+    """An amount as a layout prints it: "1,234.50" (us), "1.234,50" (eu) or "1 234.50" (space)."""
+    text = f"{value:,.2f}"
+    if style == "eu":
+        return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    if style == "space":
+        return text.replace(",", " ")
+    return text
+
+
+DATE_STYLES = {  # one day, five ways; slashes are month first (US), dots day first
+    "iso": "%Y-%m-%d",
+    "us": "%m/%d/%Y",
+    "dots": "%d.%m.%Y",
+    "long": "%B %d, %Y",
+    "short": "%d %b %Y",
+}
+
+
+def date_text(day: dt.date, style: str) -> str:
+    return day.strftime(DATE_STYLES[style])
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a layout writes things: amounts, dates, where the currency goes, the font face."""
+
+    money: str = "us"
+    date: str = "iso"
+    currency: str = "code_line"  # "code_line", "symbol_prefix", "symbol_suffix", "code_prefix", "code_suffix"
+    face: str = "sans"
+
+
+def put(canvas: Canvas, x: float, y: float, parts: list[tuple[str, str | None]], align: str = "left", **kw) -> float:
+    """One line of several pieces, each (text, field), left-aligned at ``x`` (or right, or centred:
+    ``align``). Returns the y below the line."""
+    size, bold = kw.get("size", 18), kw.get("bold", False)
+    face = font(canvas.face, bold, size)
+    widths = [face.getlength(text) for text, _ in parts]
+    space = face.getlength(" ")
+    total = sum(widths) + space * (len(parts) - 1)
+    left = {"left": x, "right": x - total, "center": x - total / 2}[align]
+    below = y
+    for (text, part_field), width in zip(parts, widths, strict=True):
+        below = canvas.text(left, y, text, part_field, **kw)
+        left += width + space
+    return below
+
+
+def amount_parts(value: Decimal, doc: Document, style: Style, field: str) -> list[tuple[str, str | None]]:
+    """An amount with the currency where ``style`` puts it: a glued symbol belongs to the amount's
+    word; a separate symbol or code is a ``currency`` word."""
+    amount, symbol, code = money(value, style.money), CURRENCIES[doc.currency], doc.currency
+    return {
+        "code_line": [(amount, field)],
+        "symbol_prefix": [(symbol + amount, field)],
+        "symbol_suffix": [(amount, field), (symbol, "currency")],
+        "code_prefix": [(code, "currency"), (amount, field)],
+        "code_suffix": [(amount, field), (code, "currency")],
+    }[style.currency]
+
+
+def put_amount(
+    canvas: Canvas, x: float, y: float, value: Decimal, doc: Document, style: Style, field: str, **kw
+) -> float:
+    """An amount and its currency (:func:`amount_parts`), right-aligned at ``x`` unless ``align`` says."""
+    return put(canvas, x, y, amount_parts(value, doc, style, field), kw.pop("align", "right"), **kw)
+
+
+def lines(canvas: Canvas, x: float, y: float, texts: tuple[str, ...], field: str, **kw) -> float:
+    for line in texts:
+        y = canvas.text(x, y, line, field, **kw)
+    return y
+
+
+def totals(
+    canvas: Canvas,
+    doc: Document,
+    style: Style,
+    label_x: float,
+    value_x: float,
+    y: float,
+    labels: tuple[str, str, str] | None = None,
+    **kw,
+) -> float:
+    """Subtotal, tax (with its rate) and total, one per line: a label at ``label_x``, the amount
+    right-aligned at ``value_x``."""
+    labels = labels or ("Subtotal", f"Tax ({doc.tax_rate}%)", "Total")
+    values = (doc.subtotal, doc.tax, doc.total)
+    for label, value, name in zip(labels, values, ("subtotal", "tax", "total"), strict=True):
+        bold = name == "total"
+        canvas.text(label_x, y, label, bold=bold, **kw)
+        y = put_amount(canvas, value_x, y, value, doc, style, name, bold=bold, **kw)
+    return y
+
+
+def item_table(
+    canvas: Canvas,
+    doc: Document,
+    style: Style,
+    y: float,
+    columns: tuple[tuple[str, str, float, str], ...],
+    size: int = 17,
+    rules: bool = True,
+) -> float:
+    """The line items as a table: ``columns`` are (header, what, x, align) with what one of
+    description, quantity, unit_price, amount."""
+    for header, _, x, align in columns:
+        canvas.text(x, y, header, size=size, bold=True, align=align)
+    y += round(size * 1.6)
+    if rules:
+        canvas.rule(y - 6)
+    for n, item in enumerate(doc.items):
+        for _, what, x, align in columns:
+            if what == "description":
+                canvas.text(x, y, item.description, "item_description", n, size=size, align=align)
+            elif what == "quantity":
+                canvas.text(x, y, str(item.quantity), "item_quantity", n, size=size, align=align)
+            else:
+                value = item.unit_price if what == "unit_price" else item.amount
+                put_amount(canvas, x, y, value, doc, style, f"item_{what}", item=n, size=size, align=align)
+        y += round(size * 1.6)
+    if rules:
+        canvas.rule(y)
+    return y + 20
+
+
+# --- invoice layouts (training) -------------------------------------------------------------
+
+
+def classic(doc: Document) -> Canvas:
+    """Vendor top left, the title and a number/date block top right, "Bill to" below, a ruled table."""
+    style = Style(money="us", date="iso", currency="code_line")
+    c = Canvas(*INVOICE_SIZE)
+    y = c.text(60, 60, doc.vendor_name, "vendor_name", size=26, bold=True)
+    lines(c, 60, y, doc.vendor_address, "vendor_address", size=17)
+    c.text(940, 60, "INVOICE", size=34, bold=True, align="right")
+    y = 120
+    for label, value, name in (
+        ("Invoice No.", doc.number, "number"),
+        ("Date", date_text(doc.issue_date, style.date), "issue_date"),
+        ("Due date", date_text(doc.due_date, style.date), "due_date"),
+        ("Currency", doc.currency, "currency"),
+    ):
+        c.text(640, y, label, size=17)
+        y = c.text(940, y, value, name, size=17, align="right")
+    y = c.text(60, 300, "Bill to:", size=17, bold=True)
+    y = c.text(60, y, doc.customer_name, "customer_name", size=18)
+    lines(c, 60, y, doc.customer_address, "customer_address", size=17)
+    columns = (
+        ("Description", "description", 60, "left"),
+        ("Qty", "quantity", 600, "right"),
+        ("Unit price", "unit_price", 780, "right"),
+        ("Amount", "amount", 940, "right"),
+    )
+    y = item_table(c, doc, style, 460, columns)
+    totals(c, doc, style, 620, 940, y, size=18)
+    return c
+
+
+def banner(doc: Document) -> Canvas:
+    """A centred letterhead, the customer left and the number and dates right, quantity first in the table."""
+    style = Style(money="eu", date="dots", currency="symbol_suffix")
+    c = Canvas(*INVOICE_SIZE)
+    y = c.text(500, 50, doc.vendor_name, "vendor_name", size=30, bold=True, align="center")
+    y = c.text(500, y, ", ".join(doc.vendor_address), "vendor_address", size=16, align="center")
+    c.rule(y + 6, width=2)
+    y0 = y + 40
+    y = c.text(60, y0, "Billed to", size=17, bold=True)
+    y = c.text(60, y, doc.customer_name, "customer_name", size=18)
+    lines(c, 60, y, doc.customer_address, "customer_address", size=17)
+    y = c.text(600, y0, "Invoice", size=24, bold=True)
+    for label, value, name in (
+        ("Number:", doc.number, "number"),
+        ("Issued:", date_text(doc.issue_date, style.date), "issue_date"),
+        ("Due:", date_text(doc.due_date, style.date), "due_date"),
+    ):
+        c.text(600, y, label, size=17)
+        y = c.text(720, y, value, name, size=17)
+    columns = (
+        ("Qty", "quantity", 60, "left"),
+        ("Item", "description", 130, "left"),
+        ("Price", "unit_price", 760, "right"),
+        ("Total", "amount", 940, "right"),
+    )
+    y = item_table(c, doc, style, 420, columns)
+    totals(c, doc, style, 600, 940, y, labels=("Net", f"VAT {doc.tax_rate}%", "Gross total"), size=18)
+    return c
+
+
+COLUMN = 250  # the sidebar's text width
+
+
+def sidebar(doc: Document) -> Canvas:
+    """Everything but the items in a shaded left column; the title, table and totals on the right."""
+    style = Style(money="us", date="long", currency="symbol_prefix")
+    c = Canvas(*INVOICE_SIZE)
+    c.shade((0, 0, 300, INVOICE_SIZE[1]))
+    y = c.text(30, 60, doc.vendor_name, "vendor_name", size=20, bold=True, width=COLUMN)
+    y = lines(c, 30, y, doc.vendor_address, "vendor_address", size=15, width=COLUMN)
+    y = c.text(30, y + 40, "INVOICE TO", size=15, bold=True)
+    y = c.text(30, y, doc.customer_name, "customer_name", size=16, width=COLUMN)
+    y = lines(c, 30, y, doc.customer_address, "customer_address", size=15, width=COLUMN)
+    for label, value, name in (
+        ("Invoice #", doc.number, "number"),
+        ("Date of issue", date_text(doc.issue_date, style.date), "issue_date"),
+        ("Payment due", date_text(doc.due_date, style.date), "due_date"),
+    ):
+        y = c.text(30, y + 20, label, size=15, bold=True)
+        y = c.text(30, y, value, name, size=15)
+    c.text(340, 60, "Invoice", size=40, bold=True)
+    columns = (
+        ("Description", "description", 340, "left"),
+        ("Rate", "unit_price", 740, "right"),
+        ("Qty", "quantity", 810, "right"),
+        ("Amount", "amount", 950, "right"),
+    )
+    y = item_table(c, doc, style, 200, columns, size=16, rules=False)
+    totals(c, doc, style, 640, 950, y + 20, labels=("Subtotal", "Tax", "Amount due"), size=17)
+    return c
+
+
+def ledger(doc: Document) -> Canvas:
+    """A monospaced form: a boxed key-value block top right, unit price before quantity, amounts in groups of three."""
+    style = Style(money="space", date="short", currency="code_prefix", face="mono")
+    c = Canvas(*INVOICE_SIZE, face="mono")
+    y = c.text(60, 60, doc.vendor_name, "vendor_name", size=22, bold=True)
+    lines(c, 60, y, doc.vendor_address, "vendor_address", size=16)
+    c.draw.rectangle((560, 50, 950, 190), outline=INK, width=2)
+    y = 62
+    for label, value, name in (
+        ("INVOICE #", doc.number, "number"),
+        ("DATE", date_text(doc.issue_date, style.date), "issue_date"),
+        ("DUE", date_text(doc.due_date, style.date), "due_date"),
+    ):
+        c.text(575, y, label, size=16, bold=True)
+        y = c.text(720, y, value, name, size=16)
+    y = c.text(60, 260, "BILL TO / SHIP TO", size=16, bold=True)
+    y = c.text(60, y, doc.customer_name, "customer_name", size=16)
+    lines(c, 60, y, doc.customer_address, "customer_address", size=16)
+    columns = (
+        ("DESCRIPTION", "description", 60, "left"),
+        ("UNIT", "unit_price", 700, "right"),
+        ("QTY", "quantity", 770, "right"),
+        ("LINE TOTAL", "amount", 950, "right"),
+    )
+    y = item_table(c, doc, style, 440, columns, size=15)
+    totals(c, doc, style, 480, 950, y, labels=("SUBTOTAL", f"TAX {doc.tax_rate}%", "TOTAL DUE"), size=16)
+    return c
+
+
+def compact(doc: Document) -> Canvas:
+    """A serif letter: one column, the number and dates in a sentence, the customer on one line."""
+    style = Style(money="us", date="short", currency="code_suffix", face="serif")
+    c = Canvas(*INVOICE_SIZE, face="serif")
+    y = c.text(70, 70, doc.vendor_name, "vendor_name", size=24, bold=True)
+    y = lines(c, 70, y, doc.vendor_address, "vendor_address", size=16)
+    y += 30
+    c.text(70, y, "Invoice", size=18, bold=True)
+    c.text(160, y, doc.number, "number", size=18, bold=True)
+    y += 30
+    issued, due = date_text(doc.issue_date, style.date), date_text(doc.due_date, style.date)
+    put(c, 70, y, [("issued", None), (issued, "issue_date"), ("and payable by", None), (due, "due_date")], size=17)
+    y += 50
+    c.text(70, y, "To:", size=17, bold=True)
+    customer = [(doc.customer_name + ",", "customer_name"), (", ".join(doc.customer_address), "customer_address")]
+    y = put(c, 110, y, customer, size=17)
+    columns = (
+        ("Item", "description", 70, "left"),
+        ("Quantity", "quantity", 620, "right"),
+        ("Each", "unit_price", 760, "right"),
+        ("Sum", "amount", 930, "right"),
+    )
+    y = item_table(c, doc, style, y + 50, columns, size=16, rules=False)
+    totals(c, doc, style, 560, 930, y + 10, labels=("Net amount", f"Tax at {doc.tax_rate}%", "To pay"), size=17)
+    return c
+
+
+# --- invoice layout kept for testing -----------------------------------------------------------
+
+
+def statement(doc: Document) -> Canvas:
+    """The amount due in a box at the top, the amount first in each item row, the number and dates
+    in a row under the title, and the vendor and the customer at the foot of the page."""
+    style = Style(money="us", date="short", currency="code_prefix")
+    c = Canvas(*INVOICE_SIZE)
+    c.text(60, 60, "STATEMENT OF ACCOUNT", size=26, bold=True)
+    c.draw.rectangle((620, 50, 950, 150), outline=INK, width=3)
+    c.text(640, 62, "Amount due", size=16)
+    put_amount(c, 930, 95, doc.total, doc, style, "total", size=24, bold=True)
+    x = 60
+    for label, value, name in (
+        ("Ref.", doc.number, "number"),
+        ("Dated", date_text(doc.issue_date, style.date), "issue_date"),
+        ("Pay by", date_text(doc.due_date, style.date), "due_date"),
+    ):
+        c.text(x, 190, label, size=16, bold=True)
+        c.text(x, 215, value, name, size=16)
+        x += 220
+    columns = (
+        ("Amount", "amount", 200, "right"),
+        ("Details", "description", 240, "left"),
+        ("Units", "quantity", 760, "right"),
+        ("Per unit", "unit_price", 940, "right"),
+    )
+    y = item_table(c, doc, style, 290, columns, size=16)
+    c.text(240, y, "Sum of items", size=16)
+    y = put_amount(c, 200, y, doc.subtotal, doc, style, "subtotal", size=16)
+    c.text(240, y, f"Sales tax {doc.tax_rate}%", size=16)
+    put_amount(c, 200, y, doc.tax, doc, style, "tax", size=16)
+    y = 1060
+    c.rule(y - 20)
+    c.text(60, y, "From", size=15, bold=True)
+    yy = c.text(60, y + 24, doc.vendor_name, "vendor_name", size=16, bold=True)
+    lines(c, 60, yy, doc.vendor_address, "vendor_address", size=15)
+    c.text(560, y, "Account holder", size=15, bold=True)
+    yy = c.text(560, y + 24, doc.customer_name, "customer_name", size=16)
+    lines(c, 560, yy, doc.customer_address, "customer_address", size=15)
+    return c
+
+
+# --- receipt layouts ------------------------------------------------------------------------------
+
+
+def thermal(doc: Document) -> Canvas:
+    """A till slip in a monospaced face: centred header, "qty x price" under each item, amounts right."""
+    style = Style(money="us", date="dots", currency="code_line", face="mono")
+    c = Canvas(RECEIPT_WIDTH, 1400, face="mono")
+    y = c.text(240, 30, doc.vendor_name, "vendor_name", size=20, bold=True, align="center")
+    for line in doc.vendor_address:
+        y = c.text(240, y, line, "vendor_address", size=15, align="center")
+    c.text(30, y + 14, "Receipt", size=15)
+    y = c.text(450, y + 14, doc.number, "number", size=15, align="right")
+    c.text(30, y, "Date", size=15)
+    y = c.text(450, y, date_text(doc.issue_date, style.date), "issue_date", size=15, align="right")
+    c.text(30, y, "Currency", size=15)
+    y = c.text(450, y, doc.currency, "currency", size=15, align="right")
+    y = c.text(30, y, "-" * 36, size=15)
+    for n, item in enumerate(doc.items):
+        c.text(30, y, item.description, "item_description", n, size=15)
+        y = put_amount(c, 450, y, item.amount, doc, style, "item_amount", item=n, size=15)
+        each = [(str(item.quantity), "item_quantity"), ("x", None)]
+        each += amount_parts(item.unit_price, doc, style, "item_unit_price")
+        y = put(c, 50, y, each, item=n, size=14)
+    y = c.text(30, y, "-" * 36, size=15)
+    y = totals(c, doc, style, 30, 450, y, labels=("SUBTOTAL", f"TAX {doc.tax_rate}%", "TOTAL"), size=15)
+    c.image = c.image.crop((0, 0, RECEIPT_WIDTH, y + 30))
+    return c
+
+
+def till(doc: Document) -> Canvas:
+    """A sans-serif receipt: left-aligned header, date and number on one line, a quantity column."""
+    style = Style(money="eu", date="dots", currency="symbol_suffix")
+    c = Canvas(RECEIPT_WIDTH, 1400)
+    y = c.text(30, 30, doc.vendor_name, "vendor_name", size=22, bold=True)
+    y = lines(c, 30, y, doc.vendor_address, "vendor_address", size=15)
+    c.text(30, y + 10, date_text(doc.issue_date, style.date), "issue_date", size=15)
+    y = put(c, 450, y + 10, [("No.", None), (doc.number, "number")], "right", size=15) + 10
+    for n, item in enumerate(doc.items):
+        c.text(30, y, str(item.quantity), "item_quantity", n, size=15)
+        c.text(60, y, item.description, "item_description", n, size=15)
+        y = put_amount(c, 450, y, item.amount, doc, style, "item_amount", item=n, size=15)
+        c.text(60, y, "at", size=13)
+        y = put_amount(c, 85, y, item.unit_price, doc, style, "item_unit_price", item=n, size=13, align="left")
+    c.rule(y + 4, 30, 450)
+    y = totals(c, doc, style, 30, 450, y + 12, labels=("Subtotal", f"VAT {doc.tax_rate}%", "TO PAY"), size=16)
+    c.image = c.image.crop((0, 0, RECEIPT_WIDTH, y + 30))
+    return c
+
+
+# --- receipt layout kept for testing -----------------------------------------------------------
+
+
+def kiosk(doc: Document) -> Canvas:
+    """The total first, in large type; items with the amount before the description; the seller at the foot."""
+    style = Style(money="us", date="us", currency="symbol_prefix", face="serif")
+    c = Canvas(RECEIPT_WIDTH, 1400, face="serif")
+    c.text(30, 30, date_text(doc.issue_date, style.date), "issue_date", size=15)
+    y = c.text(450, 30, doc.number, "number", size=15, align="right")
+    c.text(30, y + 10, "PAID", size=26, bold=True)
+    y = put_amount(c, 450, y + 10, doc.total, doc, style, "total", size=26, bold=True)
+    y += 10
+    for n, item in enumerate(doc.items):
+        put_amount(c, 120, y, item.amount, doc, style, "item_amount", item=n, size=15)
+        y = c.text(140, y, item.description, "item_description", n, size=15)
+        each = [(str(item.quantity), "item_quantity"), ("@", None)]
+        each += amount_parts(item.unit_price, doc, style, "item_unit_price")
+        y = put(c, 140, y, each, item=n, size=13)
+    c.rule(y + 4, 30, 450)
+    y += 12
+    for label, value, name in (("Before tax", doc.subtotal, "subtotal"), (f"Tax {doc.tax_rate}%", doc.tax, "tax")):
+        c.text(140, y, label, size=15)
+        y = put_amount(c, 120, y, value, doc, style, name, size=15)
+    y = c.text(240, y + 20, "Sold by", size=14, align="center")
+    y = c.text(240, y, doc.vendor_name, "vendor_name", size=17, bold=True, align="center")
+    for line in doc.vendor_address:
+        y = c.text(240, y, line, "vendor_address", size=14, align="center")
+    c.image = c.image.crop((0, 0, RECEIPT_WIDTH, y + 30))
+    return c
+
+
+LAYOUTS: dict[str, dict[str, Callable[[Document], Canvas]]] = {
+    "invoice": {"classic": classic, "banner": banner, "sidebar": sidebar, "ledger": ledger, "compact": compact},
+    "receipt": {"thermal": thermal, "till": till},
+}
+TEST_LAYOUTS: dict[str, dict[str, Callable[[Document], Canvas]]] = {
+    "invoice": {"statement": statement},
+    "receipt": {"kiosk": kiosk},
+}
+
+
+def render(doc: Document, layout: str) -> Page:
+    """``doc`` as a page in ``layout`` (a training or a test layout of its kind)."""
+    known = {**LAYOUTS[doc.kind], **TEST_LAYOUTS[doc.kind]}
+    if layout not in known:
+        raise ValueError(f"unknown {doc.kind} layout {layout!r}: expected one of {sorted(known)}")
+    canvas = known[layout](doc)
+    return Page(canvas.image, canvas.words, doc, layout)

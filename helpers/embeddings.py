@@ -182,7 +182,9 @@ def speech_features_of(clips, processes: int = 2) -> list[np.ndarray]:
     prepared in ``processes`` worker processes, each with one BLAS thread (1,200 clips on
     2 cores: 10 s, against 21 s with two BLAS threads each and 15 s in one process). The
     workers are spawned, as on macOS and Windows: forking a process that already runs
-    LanceDB's or torch's threads can deadlock.
+    LanceDB's or torch's threads can deadlock. Spawned workers import the calling script, so a
+    script that embeds more than 200 clips must do it under ``if __name__ == "__main__":``
+    (notebooks and ``python -m`` modules with a ``main()`` need nothing).
     """
     from multiprocessing import get_context
 

@@ -43,7 +43,8 @@ One package per step:
   method), ``rebuild`` (``python -m helpers.step4.rebuild``)
 - ``helpers.step5``  ``documents`` (invoices and receipts drawn from a seed, their ground truth),
   ``layouts`` (a document as a page in a training or a test layout, every word with its box
-  and field), ``scan`` (rotation, blur, shadow and JPEG, the boxes turned with the page)
+  and field), ``scan`` (rotation, blur, shadow and JPEG, the boxes turned with the page), ``ocr``
+  (words with boxes from Tesseract and RapidOCR)
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

@@ -40,6 +40,17 @@ if ! python_ok "$COURSE_PY"; then
 fi
 export COURSE_PY
 
+# System programs the course calls: Tesseract OCR (Step 5).
+if ! command -v tesseract >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[setup] installing tesseract-ocr with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null
+  else
+    echo "warning: Step 5 needs Tesseract OCR, which is not installed. Debian/Ubuntu: sudo apt-get install" \
+      "tesseract-ocr; macOS: brew install tesseract; Windows: winget install UB-Mannheim.TesseractOCR" >&2
+  fi
+fi
+
 COURSE_CONSTRAINTS="${COURSE_CONSTRAINTS:-$COURSE_ROOT/constraints.txt}"
 constraint_args=()
 if [ "$COURSE_CONSTRAINTS" != "none" ]; then

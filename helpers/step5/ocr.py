@@ -1,0 +1,97 @@
+"""Step 5: OCR, a page's picture to words with boxes, by two engines.
+
+**Tesseract** (the Debian package ``tesseract-ocr``, called through ``pytesseract``) returns
+words with their boxes and confidences. **RapidOCR** (PaddleOCR's PP-OCRv4 models as ONNX,
+inside the ``rapidocr_onnxruntime`` wheel: nothing is fetched) returns text lines as
+quadrilaterals; a line is split into words here, each given the share of the line's width
+that its characters take. Both give :class:`OcrWord` lists, so everything downstream runs on
+either.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from PIL import Image
+
+ENGINES = ("tesseract", "rapidocr")
+INSTALL_TESSERACT = {
+    "Debian/Ubuntu": "sudo apt-get install tesseract-ocr",
+    "macOS": "brew install tesseract",
+    "Windows": "winget install UB-Mannheim.TesseractOCR (then add it to PATH)",
+}
+
+
+@dataclass(frozen=True)
+class OcrWord:
+    """A word as OCR read it: its text, its box (x0, y0, x1, y1) in pixels, and how sure the engine is (0-1)."""
+
+    text: str
+    box: tuple[int, int, int, int]
+    confidence: float
+
+
+def check_tesseract() -> None:
+    """Raise a clear error naming the package to install when the ``tesseract`` program is missing."""
+    if shutil.which("tesseract") is None:
+        how = "; ".join(f"{system}: {command}" for system, command in INSTALL_TESSERACT.items())
+        raise RuntimeError(
+            f"Tesseract OCR is not installed (the `tesseract` program is not on PATH). Install it: {how}"
+        )
+
+
+def tesseract_words(image: Image.Image) -> list[OcrWord]:
+    """Words with boxes from Tesseract (page segmentation 11: sparse text, no assumed column order)."""
+    import pytesseract
+
+    check_tesseract()
+    data = pytesseract.image_to_data(image, config="--psm 11", output_type=pytesseract.Output.DICT)
+    words = []
+    for text, left, top, width, height, conf in zip(
+        data["text"], data["left"], data["top"], data["width"], data["height"], data["conf"], strict=True
+    ):
+        if text.strip() and float(conf) >= 0:
+            words.append(OcrWord(text.strip(), (left, top, left + width, top + height), float(conf) / 100))
+    return words
+
+
+@cache
+def rapidocr_engine():
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as error:  # OpenCV needs libGL, which slim Linux images lack
+        raise RuntimeError(
+            f"RapidOCR could not be loaded ({error}). If libGL.so.1 is missing: "
+            "Debian/Ubuntu: sudo apt-get install libgl1"
+        ) from error
+
+    return RapidOCR(print_verbose=False, intra_op_num_threads=2, inter_op_num_threads=1)
+
+
+def split_line(text: str, quad: list[list[float]], confidence: float) -> list[OcrWord]:
+    """A line of text in a quadrilateral as words, each over its characters' share of the line."""
+    xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    words, start, per_char = [], 0, (x1 - x0) / max(len(text), 1)
+    for word in text.split():
+        begin = text.index(word, start)
+        start = begin + len(word)
+        box = (round(x0 + begin * per_char), round(y0), round(x0 + start * per_char), round(y1))
+        words.append(OcrWord(word, box, confidence))
+    return words
+
+
+def rapidocr_words(image: Image.Image) -> list[OcrWord]:
+    """Words with boxes from RapidOCR's lines (:func:`split_line`)."""
+    lines, _ = rapidocr_engine()(np.asarray(image.convert("RGB"))[:, :, ::-1])  # OpenCV's BGR
+    return [word for quad, text, score in lines or [] for word in split_line(text, quad, float(score))]
+
+
+def read(image: Image.Image, engine: str = "tesseract") -> list[OcrWord]:
+    """The words on ``image`` as ``engine`` reads them."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown OCR engine {engine!r}: expected one of {ENGINES}")
+    return tesseract_words(image) if engine == "tesseract" else rapidocr_words(image)

@@ -44,7 +44,8 @@ One package per step:
 - ``helpers.step5``  ``documents`` (invoices and receipts drawn from a seed, their ground truth),
   ``layouts`` (a document as a page in a training or a test layout, every word with its box
   and field), ``scan`` (rotation, blur, shadow and JPEG, the boxes turned with the page), ``ocr``
-  (words with boxes from Tesseract and RapidOCR)
+  (words with boxes from Tesseract and RapidOCR), ``alignment`` (OCR words labelled by the page's
+  words, IOB2 tags, character error rate)
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

@@ -45,7 +45,8 @@ One package per step:
   ``layouts`` (a document as a page in a training or a test layout, every word with its box
   and field), ``scan`` (rotation, blur, shadow and JPEG, the boxes turned with the page), ``ocr``
   (words with boxes from Tesseract and RapidOCR), ``alignment`` (OCR words labelled by the page's
-  words, IOB2 tags, character error rate)
+  words, IOB2 tags, character error rate), ``schema`` (printed values into a typed record,
+  bookkeeping checks, the review queue)
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

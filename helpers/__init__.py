@@ -46,7 +46,8 @@ One package per step:
   and field), ``scan`` (rotation, blur, shadow and JPEG, the boxes turned with the page), ``ocr``
   (words with boxes from Tesseract and RapidOCR), ``alignment`` (OCR words labelled by the page's
   words, IOB2 tags, character error rate), ``schema`` (printed values into a typed record,
-  bookkeeping checks, the review queue)
+  bookkeeping checks, the review queue), ``scoring`` (field F1 and line-item F1), ``rules`` (the
+  regular-expression and keyword baseline)
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

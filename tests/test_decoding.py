@@ -1,0 +1,35 @@
+"""helpers.step5.decoding: IOB2 tags back into fields and line items."""
+
+import numpy as np
+import pytest
+
+from helpers.step5 import alignment, decoding, documents, layouts, scan, schema, scoring
+from helpers.step5.ocr import OcrWord
+
+ALL_LAYOUTS = [
+    (kind, name) for table in (layouts.LAYOUTS, layouts.TEST_LAYOUTS) for kind in table for name in table[kind]
+]
+
+
+@pytest.mark.parametrize(("kind", "layout"), ALL_LAYOUTS)
+def test_the_right_tags_decode_to_the_ground_truth_on_a_turned_page(kind, layout):
+    found, truths = [], []
+    for seed in range(3):
+        doc = documents.draw(kind, 300 + seed)
+        page, _ = scan.scan(layouts.render(doc, layout), np.random.default_rng(seed))
+        words = [OcrWord(w.text, w.box, 1.0) for w in page.words]
+        tags = alignment.bio_tags(alignment.label_words(words, page.words))
+        fields = decoding.fields_from_tags(words, tags, kind)
+        assert not schema.bookkeeping_problems(schema.Record.model_validate(fields))  # it adds up
+        found.append(fields)
+        truths.append(doc.truth())
+    assert scoring.line_item_f1(found, truths) == 1.0
+    assert scoring.field_f1(found, truths) == 1.0
+
+
+def test_runs_start_at_b_tags_and_at_a_change_of_field():
+    words = [OcrWord(t, (i * 40, 0, i * 40 + 30, 20), 1.0) for i, t in enumerate("Total 12.00 EUR Acme Ltd".split())]
+    tags = ["O", "B-total", "I-currency", "B-vendor_name", "I-vendor_name"]
+    assert [(f, [w.text for w in run]) for f, run in decoding.entities(words, tags)] == [
+        ("total", ["12.00"]), ("currency", ["EUR"]), ("vendor_name", ["Acme", "Ltd"]),
+    ]  # fmt: skip

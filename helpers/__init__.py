@@ -49,7 +49,7 @@ One package per step:
   bookkeeping checks, the review queue), ``scoring`` (field F1 and line-item F1), ``rules`` (the
   regular-expression and keyword baseline), ``dataset`` (scanned pages with truth and OCR, built
   once into ``build/step5/``), ``layout_model`` (LayoutLM from MiniLM's weights; a page's words as
-  its inputs), ``decoding`` (its tags back into fields and line items)
+  its inputs; training; tags per word), ``decoding`` (its tags back into fields and line items)
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

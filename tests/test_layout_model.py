@@ -38,3 +38,30 @@ def test_each_word_is_tagged_on_its_first_piece_with_its_box_on_the_grid():
     assert len(pieces) > len(words) + 2  # "photography" or "776.56" is more than one piece
     assert encoded["bbox"][first[2]].tolist() == [900, 100, 1000, 120]
     assert encoded["bbox"][0].tolist() == [0, 0, 0, 0]
+
+
+def test_pages_pad_into_batches_and_two_steps_of_training_move_the_classifier():
+    import numpy as np
+
+    from helpers.step5 import documents, layouts, scan
+    from helpers.step5.ocr import OcrWord
+
+    examples, pages = [], []
+    for seed in range(2):
+        page, _ = scan.scan(layouts.render(documents.draw("receipt", seed), "till"), np.random.default_rng(seed))
+        words = [OcrWord(w.text, w.box, 1.0) for w in page.words]
+        examples.append(layout_model.page_example(words, page.words, page.image.size))
+        pages.append((words, page.image.size))
+    batch = layout_model.collate(examples)
+    longest = max(len(e["input_ids"]) for e in examples)
+    assert batch["input_ids"].shape == (2, longest) and batch["bbox"].shape == (2, longest, 4)
+    short = int(np.argmin([len(e["input_ids"]) for e in examples]))
+    assert batch["labels"][short, -1] == layout_model.IGNORE and batch["attention_mask"][short, -1] == 0
+    model = layout_model.build_model(pretrained=True)
+    before = model.classifier.weight.detach().clone()
+    log = layout_model.train(model, examples, steps=2, batch_size=2)
+    assert log.steps == 2 and not torch.equal(before, model.classifier.weight)
+    words, size = pages[0]
+    tags = layout_model.predict_tags(model, words, size)
+    assert len(tags) == len(words) and set(tags) <= set(layout_model.LABELS)
+    assert layout_model.extract(model, words, size, "receipt")["kind"] == "receipt"

@@ -12,15 +12,20 @@ model from random weights, for the ablation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import load_file
 from transformers import BertTokenizerFast, LayoutLMConfig, LayoutLMForTokenClassification
 
-from helpers.step5.layouts import FIELDS
+from helpers import settings
+from helpers.step5 import alignment, decoding
+from helpers.step5.layouts import FIELDS, Word
+from helpers.step5.ocr import OcrWord
+from helpers.training import TrainLog, fit
 
 LABELS = ("O", *[f"{prefix}-{field}" for field in FIELDS for prefix in ("B", "I")])
 IGNORE = -100  # the label of tokens that are not a word's first piece (and of [CLS], [SEP], padding)
@@ -85,6 +90,12 @@ def grid_box(box: Sequence[int], size: tuple[int, int]) -> list[int]:
     return [min(max(round(v * GRID), 0), GRID) for v in scaled]
 
 
+def pieces(words: Sequence[str], max_tokens: int = 512):
+    """The words as WordPiece tokens between [CLS] and [SEP], cut at ``max_tokens`` (``word_ids()``
+    says which word each piece comes from)."""
+    return tokenizer()(list(words), is_split_into_words=True, truncation=True, max_length=max_tokens)
+
+
 def encode(
     words: Sequence[str],
     boxes: Sequence[Sequence[int]],
@@ -95,7 +106,7 @@ def encode(
     """One page's words as LayoutLM's inputs: WordPiece ids, each piece with its word's box on the
     grid ([CLS] and [SEP] with none), and, given ``tags``, each word's tag on its first piece
     (:data:`IGNORE` elsewhere). Words past ``max_tokens`` are cut."""
-    encoded = tokenizer()(list(words), is_split_into_words=True, truncation=True, max_length=max_tokens)
+    encoded = pieces(words, max_tokens)
     word_of = encoded.word_ids()
     grid = [grid_box(box, size) for box in boxes]
     bbox = [grid[w] if w is not None else [0, 0, 0, 0] for w in word_of]
@@ -112,3 +123,86 @@ def encode(
             previous = w
         out["labels"] = torch.tensor(labels)
     return out
+
+
+def page_example(
+    words: Sequence[OcrWord], page_words: Sequence[Word], size: tuple[int, int]
+) -> dict[str, torch.Tensor]:
+    """A training example: a page's OCR words, tagged by the page's own words they lie on."""
+    tags = alignment.bio_tags(alignment.label_words(words, page_words))
+    return encode([w.text for w in words], [w.box for w in words], size, tags)
+
+
+def collate(examples: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Examples padded to the longest: ids and masks with 0, boxes with [0, 0, 0, 0], labels with IGNORE."""
+    length = max(len(e["input_ids"]) for e in examples)
+    fill = {"input_ids": 0, "attention_mask": 0, "bbox": 0, "labels": IGNORE}
+    batch = {}
+    for key in examples[0]:
+        rows = []
+        for e in examples:
+            pad = length - len(e[key])
+            shape = (pad, 4) if key == "bbox" else (pad,)
+            rows.append(torch.cat([e[key], torch.full(shape, fill[key], dtype=e[key].dtype)]))
+        batch[key] = torch.stack(rows)
+    return batch
+
+
+def batches(
+    examples: Sequence[dict[str, torch.Tensor]], batch_size: int, seed: int
+) -> Iterator[dict[str, torch.Tensor]]:
+    """Endless shuffled batches of ``examples``, a new order each pass."""
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(len(examples))
+        for start in range(0, len(order) - batch_size + 1, batch_size):
+            yield collate([examples[i] for i in order[start : start + batch_size]])
+
+
+def train(
+    model: LayoutLMForTokenClassification,
+    examples: Sequence[dict[str, torch.Tensor]],
+    steps: int | None = None,
+    minutes: float | None = None,
+    batch_size: int = 8,
+    lr: float = 1e-4,
+    seed: int = 0,
+) -> TrainLog:
+    """Fine-tune every weight on tagged pages (cross-entropy on each word's first piece)."""
+    device = settings.device()
+    model.to(device).train()
+    log = fit(
+        lambda batch: model(**batch).loss,
+        model.parameters(),
+        batches(examples, batch_size, seed),
+        num_steps=steps,
+        lr=lr,
+        max_seconds=minutes * 60 if minutes is not None else None,
+        desc="LayoutLM",
+        device=device,
+    )
+    model.eval()
+    return log
+
+
+@torch.no_grad()
+def predict_tags(model: LayoutLMForTokenClassification, words: Sequence[OcrWord], size: tuple[int, int]) -> list[str]:
+    """One tag per OCR word: the most likely at its first piece ("O" for words cut past the model's length)."""
+    if not words:
+        return []
+    inputs = encode([w.text for w in words], [w.box for w in words], size)
+    word_of = pieces([w.text for w in words]).word_ids()
+    device = next(model.parameters()).device
+    logits = model(**{key: value[None].to(device) for key, value in inputs.items()}).logits[0]
+    tags = ["O"] * len(words)
+    seen = set()
+    for position, w in enumerate(word_of):
+        if w is not None and w not in seen:
+            seen.add(w)
+            tags[w] = LABELS[int(logits[position].argmax())]
+    return tags
+
+
+def extract(model: LayoutLMForTokenClassification, words: Sequence[OcrWord], size: tuple[int, int], kind: str) -> dict:
+    """A page's fields as the model reads them: tags, then :func:`~helpers.step5.decoding.fields_from_tags`."""
+    return decoding.fields_from_tags(words, predict_tags(model, words, size), kind)

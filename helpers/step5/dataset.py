@@ -97,7 +97,10 @@ def _one_ocr_thread() -> None:
 
 
 def build(split: str, engine: str = "tesseract", pages_per_layout: int | None = None, processes: int = 2) -> Path:
-    """Make the pages of ``split`` that are not in ``build/step5/<split>/`` yet; returns the folder."""
+    """Make the pages of ``split`` that are not in ``build/step5/<split>/`` yet; returns the folder.
+
+    The workers are spawned (as :func:`helpers.embeddings.speech_features_of`'s are), so a script
+    that builds pages must do it under ``if __name__ == "__main__":``."""
     count = PAGES_PER_LAYOUT[split] if pages_per_layout is None else pages_per_layout
     folder = ROOT / split
     wanted = [(split, kind, layout, n, engine) for kind, layout in layouts_of(split) for n in range(count)]

@@ -18,6 +18,8 @@ import torch
 from torch import nn
 from tqdm import tqdm  # the text bar: an executed notebook keeps its final state, not a widget at 0 %
 
+from helpers import settings
+
 
 @dataclass
 class TrainLog:
@@ -133,4 +135,34 @@ def fit(
             if step % 10 == 1:
                 bar.set_postfix(loss=f"{loss.item():.3f}")
     log.seconds = time.perf_counter() - start
+    return log
+
+
+def fit_model(
+    model: nn.Module,
+    batches: Iterator,
+    steps: int | None = None,
+    minutes: float | None = None,
+    lr: float = 1e-3,
+    desc: str = "training",
+    frozen: Iterable[nn.Module] = (),
+) -> TrainLog:
+    """:func:`fit` for a transformers model on its own loss (``model(**batch).loss``), for ``steps``
+    or ``minutes``, on the course's device; the modules in ``frozen`` stay in eval mode (a frozen
+    tower's BatchNorm keeps its statistics). The model is left in eval mode."""
+    device = settings.device()
+    model.to(device).train()
+    for module in frozen:
+        module.eval()
+    log = fit(
+        lambda batch: model(**batch).loss,
+        model.parameters(),
+        batches,
+        num_steps=steps,
+        lr=lr,
+        max_seconds=minutes * 60 if minutes is not None else None,
+        desc=desc,
+        device=device,
+    )
+    model.eval()
     return log

@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from transformers import LlamaForCausalLM, LlavaForConditionalGeneration, PreTrainedTokenizerFast
 
-from helpers import data, llava, settings
+from helpers import data, llava
 from helpers.dialogue import IGNORE, answer, encode_dialogue, normalise, pad, user_turn
 from helpers.step3 import scenes
-from helpers.training import TrainLog, fit
+from helpers.training import TrainLog, fit_model
 
 BRIEF_PROMPT = "Describe the image briefly."
 DETAIL_PROMPT = "Describe the image in detail."
@@ -144,20 +144,7 @@ def pretrain_decoder(
 ) -> TrainLog:
     """The language prior: ``decoder`` as a causal LM on ``texts`` for ``minutes`` (the
     course checkpoint's clock) or ``steps`` (a live run that gives the same numbers anywhere)."""
-    device = settings.device()
-    decoder.to(device).train()
-    log = fit(
-        lambda batch: decoder(**batch).loss,
-        decoder.parameters(),
-        text_batches(texts, tokenizer, 64, seed=0),
-        num_steps=steps,
-        lr=lr,
-        max_seconds=minutes * 60 if minutes is not None else None,
-        desc="decoder",
-        device=device,
-    )
-    decoder.eval()
-    return log
+    return fit_model(decoder, text_batches(texts, tokenizer, 64, seed=0), steps, minutes, lr, "decoder")
 
 
 def train_stage(
@@ -182,21 +169,8 @@ def train_stage(
     if stage == 2 and train_decoder:
         model.model.language_model.requires_grad_(True)
         model.lm_head.requires_grad_(True)
-    device = settings.device()
-    model.to(device).train()
-    model.model.vision_tower.eval()  # frozen: BatchNorm keeps its Step 1 statistics
-    log = fit(
-        lambda batch: model(**batch).loss,
-        model.parameters(),
-        batches(source, tokenizer, batch_size, stage, seed, model.config.image_seq_length),
-        num_steps=steps,
-        lr=lr,
-        max_seconds=minutes * 60 if minutes is not None else None,
-        desc=f"stage {stage}",
-        device=device,
-    )
-    model.eval()
-    return log
+    stream = batches(source, tokenizer, batch_size, stage, seed, model.config.image_seq_length)
+    return fit_model(model, stream, steps, minutes, lr, f"stage {stage}", frozen=[model.model.vision_tower])
 
 
 # ---------------------------------------------------------------- evaluation

@@ -32,7 +32,7 @@ from transformers import LlavaForConditionalGeneration, LlavaProcessor, PreTrain
 
 from helpers import data, dialogue, grid_scenes, llava, settings
 from helpers.step4 import cards
-from helpers.training import TrainLog, fit
+from helpers.training import TrainLog, fit_model
 
 CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step4"  # written by `python -m helpers.step4.rebuild`
 CITATION = re.compile(r"\s*\[(\d+)\]\s*$")
@@ -232,21 +232,8 @@ def train(
     """Fine-tune the projector and decoder on RAFT examples (the vision tower stays frozen)."""
     model.requires_grad_(True)
     model.model.vision_tower.requires_grad_(False)
-    device = settings.device()
-    model.to(device).train()
-    model.model.vision_tower.eval()
-    log = fit(
-        lambda batch: model(**batch).loss,
-        model.parameters(),
-        batches(raft, tokenizer, pictures, model.config.image_seq_length, batch_size, seed),
-        num_steps=steps,
-        lr=lr,
-        max_seconds=minutes * 60 if minutes is not None else None,
-        desc="RAG",
-        device=device,
-    )
-    model.eval()
-    return log
+    stream = batches(raft, tokenizer, pictures, model.config.image_seq_length, batch_size, seed)
+    return fit_model(model, stream, steps, minutes, lr, "RAG", frozen=[model.model.vision_tower])
 
 
 def generate(

@@ -21,11 +21,10 @@ import torch
 from safetensors.torch import load_file
 from transformers import BertTokenizerFast, LayoutLMConfig, LayoutLMForTokenClassification
 
-from helpers import settings
 from helpers.step5 import alignment, decoding
 from helpers.step5.layouts import FIELDS, Word
 from helpers.step5.ocr import OcrWord
-from helpers.training import TrainLog, fit
+from helpers.training import TrainLog, fit_model
 
 LABELS = ("O", *[f"{prefix}-{field}" for field in FIELDS for prefix in ("B", "I")])
 IGNORE = -100  # the label of tokens that are not a word's first piece (and of [CLS], [SEP], padding)
@@ -169,20 +168,7 @@ def train(
     seed: int = 0,
 ) -> TrainLog:
     """Fine-tune every weight on tagged pages (cross-entropy on each word's first piece)."""
-    device = settings.device()
-    model.to(device).train()
-    log = fit(
-        lambda batch: model(**batch).loss,
-        model.parameters(),
-        batches(examples, batch_size, seed),
-        num_steps=steps,
-        lr=lr,
-        max_seconds=minutes * 60 if minutes is not None else None,
-        desc="LayoutLM",
-        device=device,
-    )
-    model.eval()
-    return log
+    return fit_model(model, batches(examples, batch_size, seed), steps, minutes, lr, "LayoutLM")
 
 
 @torch.no_grad()

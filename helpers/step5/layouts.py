@@ -208,6 +208,24 @@ def put_amount(
     return put(canvas, x, y, amount_parts(value, doc, style, field), kw.pop("align", "right"), **kw)
 
 
+def key_values(
+    canvas: Canvas,
+    rows: tuple[tuple[str, str, str], ...],
+    label_x: float,
+    value_x: float,
+    y: float,
+    size: int,
+    bold: bool = False,
+    align: str = "left",
+) -> float:
+    """(label, value, field) rows: each label at ``label_x`` (bold if ``bold``), its value at
+    ``value_x`` (left-aligned or, with ``align``, right). Returns the y below the last row."""
+    for label, value, name in rows:
+        canvas.text(label_x, y, label, size=size, bold=bold)
+        y = canvas.text(value_x, y, value, name, size=size, align=align)
+    return y
+
+
 def lines(canvas: Canvas, x: float, y: float, texts: tuple[str, ...], field: str, **kw) -> float:
     for line in texts:
         y = canvas.text(x, y, line, field, **kw)
@@ -276,15 +294,13 @@ def classic(doc: Document) -> Canvas:
     y = c.text(60, 60, doc.vendor_name, "vendor_name", size=26, bold=True)
     lines(c, 60, y, doc.vendor_address, "vendor_address", size=17)
     c.text(940, 60, "INVOICE", size=34, bold=True, align="right")
-    y = 120
-    for label, value, name in (
+    rows = (
         ("Invoice No.", doc.number, "number"),
         ("Date", date_text(doc.issue_date, style.date), "issue_date"),
         ("Due date", date_text(doc.due_date, style.date), "due_date"),
         ("Currency", doc.currency, "currency"),
-    ):
-        c.text(640, y, label, size=17)
-        y = c.text(940, y, value, name, size=17, align="right")
+    )
+    key_values(c, rows, 640, 940, 120, size=17, align="right")
     y = c.text(60, 300, "Bill to:", size=17, bold=True)
     y = c.text(60, y, doc.customer_name, "customer_name", size=18)
     lines(c, 60, y, doc.customer_address, "customer_address", size=17)
@@ -311,13 +327,12 @@ def banner(doc: Document) -> Canvas:
     y = c.text(60, y, doc.customer_name, "customer_name", size=18)
     lines(c, 60, y, doc.customer_address, "customer_address", size=17)
     y = c.text(600, y0, "Invoice", size=24, bold=True)
-    for label, value, name in (
+    rows = (
         ("Number:", doc.number, "number"),
         ("Issued:", date_text(doc.issue_date, style.date), "issue_date"),
         ("Due:", date_text(doc.due_date, style.date), "due_date"),
-    ):
-        c.text(600, y, label, size=17)
-        y = c.text(720, y, value, name, size=17)
+    )
+    key_values(c, rows, 600, 720, y, size=17)
     columns = (
         ("Qty", "quantity", 60, "left"),
         ("Item", "description", 130, "left"),
@@ -368,14 +383,12 @@ def ledger(doc: Document) -> Canvas:
     y = c.text(60, 60, doc.vendor_name, "vendor_name", size=22, bold=True)
     lines(c, 60, y, doc.vendor_address, "vendor_address", size=16)
     c.draw.rectangle((560, 50, 950, 190), outline=INK, width=2)
-    y = 62
-    for label, value, name in (
+    rows = (
         ("INVOICE #", doc.number, "number"),
         ("DATE", date_text(doc.issue_date, style.date), "issue_date"),
         ("DUE", date_text(doc.due_date, style.date), "due_date"),
-    ):
-        c.text(575, y, label, size=16, bold=True)
-        y = c.text(720, y, value, name, size=16)
+    )
+    key_values(c, rows, 575, 720, 62, size=16, bold=True)
     y = c.text(60, 260, "BILL TO / SHIP TO", size=16, bold=True)
     y = c.text(60, y, doc.customer_name, "customer_name", size=16)
     lines(c, 60, y, doc.customer_address, "customer_address", size=16)

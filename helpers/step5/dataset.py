@@ -63,95 +63,88 @@ def page_seed(split: str, kind: str, layout: str, n: int) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def make_page(split: str, kind: str, layout: str, n: int, engine: str) -> dict:
-    """Draw, render, scan and read one page; returns what :func:`write_page` stores."""
+def page_id(kind: str, layout: str, n: int) -> str:
+    return f"{kind}-{layout}-{n:03d}"
+
+
+def make_page(split: str, kind: str, layout: str, n: int, engine: str) -> tuple[bytes, dict]:
+    """Draw, render, scan and read one page: the scanner's JPEG and the record stored beside it."""
     seed = page_seed(split, kind, layout, n)
     page = layouts.render(documents.draw(kind, seed), layout)
     noise = scan.draw_noise(np.random.default_rng(seed))
     jpeg = scan.scanned_jpeg(page.image, noise)
     scanned = Image.open(io.BytesIO(jpeg)).convert("RGB")
-    return {
-        "id": f"{kind}-{layout}-{n:03d}",
-        "jpeg": jpeg,
-        "record": {
-            "version": VERSION,
-            "seed": seed,
-            "engine": engine,
-            "kind": kind,
-            "layout": layout,
-            "size": list(page.image.size),
-            "noise": dataclasses.asdict(noise),
-            "truth": page.document.truth(),
-            "words": [dataclasses.asdict(w) for w in scan.turned_words(page, noise)],
-            "ocr": [dataclasses.asdict(w) for w in ocr.read(scanned, engine)],
-        },
+    return jpeg, {
+        "version": VERSION,
+        "seed": seed,
+        "engine": engine,
+        "kind": kind,
+        "layout": layout,
+        "size": list(page.image.size),
+        "noise": dataclasses.asdict(noise),
+        "truth": page.document.truth(),
+        "words": [dataclasses.asdict(w) for w in scan.turned_words(page, noise)],
+        "ocr": [dataclasses.asdict(w) for w in ocr.read(scanned, engine)],
     }
-
-
-def _make(args: tuple) -> dict:
-    return make_page(*args)
 
 
 def _one_ocr_thread() -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
 
 
-def build(split: str, engine: str = "tesseract", pages_per_layout: int | None = None, processes: int = 2) -> Path:
-    """Make the pages of ``split`` that are not in ``build/step5/<split>/`` yet; returns the folder.
+def stored_record(folder: Path, name: str, engine: str) -> dict | None:
+    """The record of page ``name`` in ``folder``, or None where it is missing or was made by
+    another version of the generator or another OCR engine."""
+    path = folder / f"{name}.json"
+    if not (path.is_file() and (folder / f"{name}.jpg").is_file()):
+        return None
+    record = json.loads(path.read_text())
+    return record if record.get("version") == VERSION and record.get("engine") == engine else None
+
+
+def build(
+    split: str, engine: str = "tesseract", pages_per_layout: int | None = None, processes: int = 2
+) -> dict[str, dict]:
+    """Make the pages of ``split`` that are not in ``build/step5/<split>/`` yet; returns every
+    page's record by page id, in a fixed order (each stored record read once).
 
     The workers are spawned (as :func:`helpers.embeddings.speech_features_of`'s are), so a script
     that builds pages must do it under ``if __name__ == "__main__":``."""
     count = PAGES_PER_LAYOUT[split] if pages_per_layout is None else pages_per_layout
     folder = ROOT / split
-    wanted = [(split, kind, layout, n, engine) for kind, layout in layouts_of(split) for n in range(count)]
-    missing = [args for args in wanted if not cached(folder, f"{args[1]}-{args[2]}-{args[3]:03d}", args[4])]
-    if missing:
-        if processes > 1 and len(missing) > 1:
-            with get_context("spawn").Pool(processes, initializer=_one_ocr_thread) as pool:
-                made = pool.map(_make, missing, chunksize=4)
-        else:
-            made = [make_page(*args) for args in missing]
-        for page in made:
-            write_page(folder, page)
-    return folder
-
-
-def cached(folder: Path, page_id: str, engine: str) -> bool:
-    path = folder / f"{page_id}.json"
-    if not (path.is_file() and (folder / f"{page_id}.jpg").is_file()):
-        return False
-    record = json.loads(path.read_text())
-    return record.get("version") == VERSION and record.get("engine") == engine
-
-
-def write_page(folder: Path, page: dict) -> None:
-    with settings.atomic_path(folder / f"{page['id']}.jpg") as path:
-        path.write_bytes(page["jpeg"])
-    with settings.atomic_path(folder / f"{page['id']}.json") as path:
-        path.write_text(json.dumps(page["record"], indent=0) + "\n")
+    wanted = [(kind, layout, n) for kind, layout in layouts_of(split) for n in range(count)]
+    records = {page_id(*page): stored_record(folder, page_id(*page), engine) for page in wanted}
+    missing = [(split, *page, engine) for page in wanted if records[page_id(*page)] is None]
+    if processes > 1 and len(missing) > 1:
+        with get_context("spawn").Pool(processes, initializer=_one_ocr_thread) as pool:
+            made = pool.starmap(make_page, missing, chunksize=4)
+    else:
+        made = [make_page(*args) for args in missing]
+    for args, (jpeg, record) in zip(missing, made, strict=True):
+        name = page_id(*args[1:4])
+        with settings.atomic_path(folder / f"{name}.jpg") as path:
+            path.write_bytes(jpeg)
+        with settings.atomic_path(folder / f"{name}.json") as path:
+            path.write_text(json.dumps(record, indent=0) + "\n")
+        records[name] = record
+    return records
 
 
 def load(split: str, engine: str = "tesseract", pages_per_layout: int | None = None) -> list[Sample]:
     """The pages of ``split`` (built first where missing), in a fixed order."""
-    count = PAGES_PER_LAYOUT[split] if pages_per_layout is None else pages_per_layout
-    folder = build(split, engine, count)
-    samples = []
-    for kind, layout in layouts_of(split):
-        for n in range(count):
-            page_id = f"{kind}-{layout}-{n:03d}"
-            record = json.loads((folder / f"{page_id}.json").read_text())
-            samples.append(
-                Sample(
-                    id=page_id,
-                    kind=kind,
-                    layout=layout,
-                    split=split,
-                    image_path=folder / f"{page_id}.jpg",
-                    truth=record["truth"],
-                    words=[layouts.Word(w["text"], tuple(w["box"]), w["field"], w["item"]) for w in record["words"]],
-                    ocr_words=[ocr.OcrWord(w["text"], tuple(w["box"]), w["confidence"]) for w in record["ocr"]],
-                    noise=scan.Noise(**record["noise"]),
-                    size=tuple(record["size"]),
-                )
-            )
-    return samples
+    folder = ROOT / split
+    return [
+        Sample(
+            id=name,
+            kind=record["kind"],
+            layout=record["layout"],
+            split=split,
+            image_path=folder / f"{name}.jpg",
+            truth=record["truth"],
+            words=[layouts.Word(w["text"], tuple(w["box"]), w["field"], w["item"]) for w in record["words"]],
+            ocr_words=[ocr.OcrWord(w["text"], tuple(w["box"]), w["confidence"]) for w in record["ocr"]],
+            noise=scan.Noise(**record["noise"]),
+            size=tuple(record["size"]),
+        )
+        for name, record in build(split, engine, pages_per_layout).items()
+    ]

@@ -27,6 +27,7 @@ from helpers.step5.ocr import OcrWord
 from helpers.training import TrainLog, fit_model
 
 LABELS = ("O", *[f"{prefix}-{field}" for field in FIELDS for prefix in ("B", "I")])
+LABEL_IDS = {label: n for n, label in enumerate(LABELS)}
 IGNORE = -100  # the label of tokens that are not a word's first piece (and of [CLS], [SEP], padding)
 GRID = 1000  # LayoutLM's box coordinates run 0-1000 across the page
 BOX_TABLES = ("x_position_embeddings", "y_position_embeddings", "h_position_embeddings", "w_position_embeddings")
@@ -58,7 +59,7 @@ def config() -> LayoutLMConfig:
         max_2d_position_embeddings=GRID + 24,
         num_labels=len(LABELS),
         id2label=dict(enumerate(LABELS)),
-        label2id={label: n for n, label in enumerate(LABELS)},
+        label2id=LABEL_IDS,
     )
 
 
@@ -105,7 +106,13 @@ def encode(
     """One page's words as LayoutLM's inputs: WordPiece ids, each piece with its word's box on the
     grid ([CLS] and [SEP] with none), and, given ``tags``, each word's tag on its first piece
     (:data:`IGNORE` elsewhere). Words past ``max_tokens`` are cut."""
-    encoded = pieces(words, max_tokens)
+    return inputs_of(pieces(words, max_tokens), boxes, size, tags)
+
+
+def inputs_of(
+    encoded, boxes: Sequence[Sequence[int]], size: tuple[int, int], tags: Sequence[str] | None = None
+) -> dict[str, torch.Tensor]:
+    """:func:`encode` for words already cut into pieces (:func:`pieces`)."""
     word_of = encoded.word_ids()
     grid = [grid_box(box, size) for box in boxes]
     bbox = [grid[w] if w is not None else [0, 0, 0, 0] for w in word_of]
@@ -115,10 +122,9 @@ def encode(
         "bbox": torch.tensor(bbox),
     }
     if tags is not None:
-        label_of = {label: n for n, label in enumerate(LABELS)}
         labels, previous = [], None
         for w in word_of:
-            labels.append(IGNORE if w is None or w == previous else label_of[tags[w]])
+            labels.append(IGNORE if w is None or w == previous else LABEL_IDS[tags[w]])
             previous = w
         out["labels"] = torch.tensor(labels)
     return out
@@ -176,8 +182,9 @@ def predict_tags(model: LayoutLMForTokenClassification, words: Sequence[OcrWord]
     """One tag per OCR word: the most likely at its first piece ("O" for words cut past the model's length)."""
     if not words:
         return []
-    inputs = encode([w.text for w in words], [w.box for w in words], size)
-    word_of = pieces([w.text for w in words]).word_ids()
+    encoded = pieces([w.text for w in words])
+    inputs = inputs_of(encoded, [w.box for w in words], size)
+    word_of = encoded.word_ids()
     device = next(model.parameters()).device
     logits = model(**{key: value[None].to(device) for key, value in inputs.items()}).logits[0]
     tags = ["O"] * len(words)

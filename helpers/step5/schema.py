@@ -68,6 +68,13 @@ def parse_date(text: str) -> dt.date:
     raise ValueError(f"cannot read the date {text!r} (expected a form such as 2026-03-14, 03/14/2026 or 14.03.2026)")
 
 
+def currency_code(text: str) -> str | None:
+    """The one currency that the words of ``text`` name, as a code ("€ € €" and "eur" are EUR), or None
+    where they name several."""
+    codes = {CURRENCY_SYMBOLS.get(word, word.upper()) for word in text.split()}
+    return codes.pop() if len(codes) == 1 else None
+
+
 def printed_currency(fields: dict) -> str | None:
     """The one currency that the amounts of ``fields`` are printed with ("€12.00", "12.00 GBP"), or None."""
     printed = [fields.get(key) for key in ("total", "subtotal", "tax")]
@@ -125,9 +132,9 @@ class Record(BaseModel):
         if not isinstance(fields, dict):
             return fields
         fields = dict(fields)
-        given = {CURRENCY_SYMBOLS.get(word, word.upper()) for word in str(fields.get("currency") or "").split()}
+        given = str(fields.get("currency") or "").strip()
         if given:  # a code or a symbol, perhaps printed beside every amount ("€ € €")
-            fields["currency"] = given.pop() if len(given) == 1 else " ".join(sorted(given))
+            fields["currency"] = currency_code(given) or given
             return fields
         found = printed_currency(fields)
         if found:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from helpers.step5.schema import CURRENCY_SYMBOLS, parse_amount, parse_date
+from helpers.step5.schema import currency_code, parse_amount, parse_date
 
 AMOUNTS = {"subtotal", "tax", "total", "unit_price", "amount"}
 DATES = {"issue_date", "due_date"}
@@ -34,8 +34,7 @@ def normalised(field: str, value) -> str:
     except ValueError:
         return text
     if field == "currency":
-        codes = {CURRENCY_SYMBOLS.get(word, word.upper()) for word in text.split()}
-        return codes.pop() if len(codes) == 1 else text
+        return currency_code(text) or text
     if field == "quantity":
         return text.lstrip("0") or "0"
     return " ".join(text.replace(",", " ").split()).rstrip(".:")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from helpers.step5 import documents, layouts, rules, scan, schema, scoring
+from helpers.step5 import alignment, documents, layouts, rules, scan, schema, scoring
 from helpers.step5.ocr import OcrWord
 
 
@@ -14,8 +14,8 @@ def test_words_group_into_lines_that_follow_a_turned_page():
     page = layouts.render(documents.draw("invoice", 5), "classic")
     turned, noise = scan.scan(page, np.random.default_rng(5))
     assert abs(noise.angle) > 0.5
-    upright = [rules.text_of(line) for line in rules.lines_of(perfect_ocr(page))]
-    slanted = [rules.text_of(line) for line in rules.lines_of(perfect_ocr(turned))]
+    upright = [rules.text_of(line) for line in alignment.lines_of(perfect_ocr(page))]
+    slanted = [rules.text_of(line) for line in alignment.lines_of(perfect_ocr(turned))]
     assert all(any(text in line for line in upright) for text in slanted)  # no line mixes two rows
     assert len(upright) <= len(slanted) <= len(upright) + 2  # a far-apart pair on one row may part
     assert any(

@@ -4,7 +4,9 @@ The generator knows every word it drew, its box and its field (:class:`~helpers.
 An OCR word takes the field of the page words it lies on (most of its area), which gives a
 token classifier its training labels without anyone marking a page by hand, and a test page's
 labels to score against. The character error rate compares the two texts in reading order
-(lines top to bottom, words left to right), with the page's own rotation undone first.
+(lines top to bottom, words left to right), with the page's own rotation undone first. Where
+the rotation is not known (the rules baseline, decoding a model's tags), :func:`lines_of`
+groups words into lines that follow the slant.
 """
 
 from __future__ import annotations
@@ -55,6 +57,27 @@ def bio_tags(labels: Sequence[tuple[str | None, int | None]]) -> list[str]:
         tags.append("O" if field is None else ("I-" if label == previous else "B-") + field)
         previous = label
     return tags
+
+
+def lines_of(words: Sequence[OcrWord]) -> list[list[OcrWord]]:
+    """Words grouped into lines, top to bottom, each left to right: a word joins the line whose
+    last word overlaps it most in height, which follows a line that slants with the page."""
+    lines: list[list[OcrWord]] = []
+    for word in sorted(words, key=lambda w: w.box[0]):
+        best, best_overlap = None, 0.0
+        for line in lines:
+            last = line[-1]
+            if last.box[2] > word.box[0] + 2:
+                continue
+            shared = min(last.box[3], word.box[3]) - max(last.box[1], word.box[1])
+            overlap = shared / max(min(last.box[3] - last.box[1], word.box[3] - word.box[1]), 1)
+            if overlap > max(best_overlap, 0.5):
+                best, best_overlap = line, overlap
+        if best is None:
+            lines.append([word])
+        else:
+            best.append(word)
+    return sorted(lines, key=lambda line: line[0].box[1])
 
 
 def upright_centre(box: Box, angle: float, size: tuple[int, int]) -> tuple[float, float]:

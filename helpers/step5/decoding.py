@@ -2,7 +2,7 @@
 
 A tag says which field a word belongs to, not which line item: items are rebuilt from where
 their words are. The words tagged with an item field are grouped into lines (lines that follow
-a slanted page, as the rules baseline groups them), one item per line; a line with no
+a slanted page, :func:`~helpers.step5.alignment.lines_of`), one item per line; a line with no
 description (a receipt's "2 x 3.50" under its item) completes the item above it. Every other
 field is its words in reading order, joined; a field tagged twice keeps its first value
 (a total printed in a box and again at the foot is one total).
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from helpers.step5.alignment import lines_of
 from helpers.step5.ocr import OcrWord
-from helpers.step5.rules import lines_of
 from helpers.step5.schema import printed_currency
 
 ITEM_PREFIX = "item_"

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from helpers.step5.alignment import lines_of
 from helpers.step5.ocr import OcrWord
 from helpers.step5.schema import CURRENCY_CODES, CURRENCY_SYMBOLS
 
@@ -35,27 +36,6 @@ CUSTOMER = ("bill to", "billed to", "invoice to", "ship to", "to:", "account hol
 LABEL_WORDS = {word.rstrip(":") for label in CUSTOMER for word in label.split()} | {"/"}
 TITLES = {"invoice", "statement", "of", "account", "receipt", "paid"}
 TABLE_HEADER = ("qty", "quantity", "units")
-
-
-def lines_of(words: Sequence[OcrWord]) -> list[list[OcrWord]]:
-    """Words grouped into lines, top to bottom, each left to right: a word joins the line whose
-    last word overlaps it most in height, which follows a line that slants with the page."""
-    lines: list[list[OcrWord]] = []
-    for word in sorted(words, key=lambda w: w.box[0]):
-        best, best_overlap = None, 0.0
-        for line in lines:
-            last = line[-1]
-            if last.box[2] > word.box[0] + 2:
-                continue
-            shared = min(last.box[3], word.box[3]) - max(last.box[1], word.box[1])
-            overlap = shared / max(min(last.box[3] - last.box[1], word.box[3] - word.box[1]), 1)
-            if overlap > max(best_overlap, 0.5):
-                best, best_overlap = line, overlap
-        if best is None:
-            lines.append([word])
-        else:
-            best.append(word)
-    return sorted(lines, key=lambda line: line[0].box[1])
 
 
 def text_of(line: list[OcrWord]) -> str:

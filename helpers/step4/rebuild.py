@@ -8,7 +8,8 @@ in two stages within one time budget: **copy** (``--copy-minutes``: short counte
 the name, the part that answers the question and one other, every question type; the small
 decoder learns to copy a value from its context far sooner from 30 tokens than from 90, and
 only from facts no weights can know) and **rag** (the rest: one whole card per example,
-every question type, half the examples on counterfactual cards). It saves it to
+every question type, ``--counterfactual`` of the examples, three quarters by default, on
+counterfactual cards). It saves it to
 ``checkpoints/step4/llava/`` (fp16, ``save_pretrained``, with its processor) and evaluates it
 on a fresh knowledge base (:func:`helpers.step4.evaluation.evaluate`); ``TRAINING.json``
 holds the command, the data version, the minutes, steps and loss curve, and every

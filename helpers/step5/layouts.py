@@ -36,8 +36,9 @@ FONTS = {
     ("mono", False): "DejaVuSansMono.ttf",
     ("mono", True): "DejaVuSansMono-Bold.ttf",
 }
-INVOICE_SIZE = (1000, 1300)  # pixels: US letter at about 118 dots per inch
+INVOICE_SIZE = (1000, 1300)  # layout units: US letter, 118 units an inch
 RECEIPT_WIDTH = 480
+SCALE = 2  # pixels per layout unit: pages are rendered at about 236 dots per inch
 INK, GREY = (20, 20, 20), (235, 235, 235)
 # The fields a word can belong to: the classes a token classifier predicts (besides "none").
 FIELDS = (
@@ -86,16 +87,23 @@ class Page:
 
 @dataclass
 class Canvas:
-    """A white page that records each word it draws (:class:`Word`)."""
+    """A white page that records each word it draws (:class:`Word`).
+
+    Layouts place things in layout units (a page is 1000 wide); the picture is drawn at
+    ``scale`` pixels a unit, and the words' boxes are in its pixels."""
 
     width: int
     height: int
     face: str = "sans"
+    scale: float = SCALE
     words: list[Word] = field(default_factory=list)
 
     def __post_init__(self):
-        self.image = Image.new("RGB", (self.width, self.height), "white")
+        self.image = Image.new("RGB", (round(self.width * self.scale), round(self.height * self.scale)), "white")
         self.draw = ImageDraw.Draw(self.image)
+
+    def pixels(self, *units: float) -> list[float]:
+        return [u * self.scale for u in units]
 
     def text(
         self,
@@ -124,19 +132,28 @@ class Canvas:
                 return self.text(x, below, " ".join(words[fits:]), field, item, size, bold, align, width)
         length = sum(face.getlength(w) for w in words) + space * (len(words) - 1)
         left = {"left": x, "right": x - length, "center": x - length / 2}[align]
+        drawn = font(self.face, bold, round(size * self.scale))
         for word in words:
-            self.draw.text((left, y), word, font=face, fill=INK)
-            x0, y0, x1, y1 = face.getbbox(word)
-            box = (round(left + x0), round(y + y0), round(left + x1), round(y + y1))
-            self.words.append(Word(word, box, field, item))
+            px, py = self.pixels(left, y)
+            self.draw.text((px, py), word, font=drawn, fill=INK)
+            x0, y0, x1, y1 = drawn.getbbox(word)
+            self.words.append(Word(word, (round(px + x0), round(py + y0), round(px + x1), round(py + y1)), field, item))
             left += face.getlength(word) + space
         return y + round(size * 1.4)
 
     def rule(self, y: float, x0: float = 60, x1: float | None = None, width: int = 1) -> None:
-        self.draw.line([(x0, y), (x1 if x1 is not None else self.width - 60, y)], fill=INK, width=width)
+        end = x1 if x1 is not None else self.width - 60
+        self.draw.line(self.pixels(x0, y, end, y), fill=INK, width=round(width * self.scale))
 
     def shade(self, box: tuple[float, float, float, float]) -> None:
-        self.draw.rectangle(box, fill=GREY)
+        self.draw.rectangle(self.pixels(*box), fill=GREY)
+
+    def frame(self, box: tuple[float, float, float, float], width: int) -> None:
+        self.draw.rectangle(self.pixels(*box), outline=INK, width=round(width * self.scale))
+
+    def cut(self, height: float) -> None:
+        """Keep the page's top ``height`` units (a receipt is as long as what is printed on it)."""
+        self.image = self.image.crop((0, 0, self.image.width, round(height * self.scale)))
 
 
 def money(value: Decimal, style: str) -> str:
@@ -382,7 +399,7 @@ def ledger(doc: Document) -> Canvas:
     c = Canvas(*INVOICE_SIZE, face="mono")
     y = c.text(60, 60, doc.vendor_name, "vendor_name", size=22, bold=True)
     lines(c, 60, y, doc.vendor_address, "vendor_address", size=16)
-    c.draw.rectangle((560, 50, 950, 190), outline=INK, width=2)
+    c.frame((560, 50, 950, 190), width=2)
     rows = (
         ("INVOICE #", doc.number, "number"),
         ("DATE", date_text(doc.issue_date, style.date), "issue_date"),
@@ -439,7 +456,7 @@ def statement(doc: Document) -> Canvas:
     style = Style(money="us", date="short", currency="code_prefix")
     c = Canvas(*INVOICE_SIZE)
     c.text(60, 60, "STATEMENT OF ACCOUNT", size=26, bold=True)
-    c.draw.rectangle((620, 50, 950, 150), outline=INK, width=3)
+    c.frame((620, 50, 950, 150), width=3)
     c.text(640, 62, "Amount due", size=16)
     put_amount(c, 930, 95, doc.total, doc, style, "total", size=24, bold=True)
     x = 60
@@ -498,7 +515,7 @@ def thermal(doc: Document) -> Canvas:
         y = put(c, 50, y, each, item=n, size=14)
     y = c.text(30, y, "-" * 36, size=15)
     y = totals(c, doc, style, 30, 450, y, labels=("SUBTOTAL", f"TAX {doc.tax_rate}%", "TOTAL"), size=15)
-    c.image = c.image.crop((0, 0, RECEIPT_WIDTH, y + 30))
+    c.cut(y + 30)
     return c
 
 
@@ -518,7 +535,7 @@ def till(doc: Document) -> Canvas:
         y = put_amount(c, 85, y, item.unit_price, doc, style, "item_unit_price", item=n, size=13, align="left")
     c.rule(y + 4, 30, 450)
     y = totals(c, doc, style, 30, 450, y + 12, labels=("Subtotal", f"VAT {doc.tax_rate}%", "TO PAY"), size=16)
-    c.image = c.image.crop((0, 0, RECEIPT_WIDTH, y + 30))
+    c.cut(y + 30)
     return c
 
 
@@ -549,7 +566,7 @@ def kiosk(doc: Document) -> Canvas:
     y = c.text(240, y, doc.vendor_name, "vendor_name", size=17, bold=True, align="center")
     for line in doc.vendor_address:
         y = c.text(240, y, line, "vendor_address", size=14, align="center")
-    c.image = c.image.crop((0, 0, RECEIPT_WIDTH, y + 30))
+    c.cut(y + 30)
     return c
 
 

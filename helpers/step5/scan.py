@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from helpers.step5.layouts import Page, Word
+from helpers.step5.layouts import SCALE, Page, Word
 
 MAX_ANGLE = 1.5  # degrees, either way
-MAX_BLUR = 0.8  # Gaussian radius in pixels
+MAX_BLUR = 0.8  # Gaussian radius in layout units (pixels at 118 dots per inch)
 DARKEST = 0.7  # the shadowed edge keeps this share of the light
 JPEG_QUALITY = (55, 90)
 
@@ -28,7 +28,7 @@ class Noise:
     """One scan's imperfections."""
 
     angle: float  # degrees, counter-clockwise
-    blur: float  # Gaussian radius
+    blur: float  # Gaussian radius, layout units
     shadow: float  # brightness at the darkest edge, 1 = none
     direction: float  # radians: where the shadow falls from
     quality: int  # JPEG quality
@@ -61,7 +61,7 @@ def rotate_box(box: tuple[int, int, int, int], angle: float, size: tuple[int, in
 def scanned_jpeg(image: Image.Image, noise: Noise) -> bytes:
     """``image`` (RGB) turned, blurred and shadowed as ``noise`` says, as the JPEG file a scanner writes."""
     turned = image.rotate(noise.angle, resample=Image.Resampling.BICUBIC, fillcolor="white")
-    blurred = turned.filter(ImageFilter.GaussianBlur(noise.blur)) if noise.blur > 0 else turned
+    blurred = turned.filter(ImageFilter.GaussianBlur(noise.blur * SCALE)) if noise.blur > 0 else turned
     height, width = blurred.height, blurred.width
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     along = (xs / width - 0.5) * math.cos(noise.direction) + (ys / height - 0.5) * math.sin(noise.direction)

@@ -36,7 +36,7 @@ def normalised(field: str, value) -> str:
     if field == "currency":
         return currency_code(text) or text
     if field == "quantity":
-        return text.lstrip("0") or "0"
+        return text.rstrip(".,:;").lstrip("0") or "0"
     return " ".join(text.replace(",", " ").split()).rstrip(".:")
 
 

@@ -65,3 +65,22 @@ def test_pages_pad_into_batches_and_two_steps_of_training_move_the_classifier():
     tags = layout_model.predict_tags(model, words, size)
     assert len(tags) == len(words) and set(tags) <= set(layout_model.LABELS)
     assert layout_model.extract(model, words, size, "receipt")["kind"] == "receipt"
+
+
+def test_a_checkpoint_stores_all_but_the_frozen_word_pieces_and_loads_back(tmp_path):
+    model = layout_model.build_model(pretrained=True)
+    assert not model.layoutlm.embeddings.word_embeddings.weight.requires_grad
+    assert layout_model.build_model(pretrained=False).layoutlm.embeddings.word_embeddings.weight.requires_grad
+    with torch.no_grad():
+        model.classifier.weight.normal_(std=0.02)
+        model.layoutlm.embeddings.x_position_embeddings.weight.normal_(std=0.02)
+    layout_model.save(model, tmp_path)
+    loaded = layout_model.load_checkpoint(tmp_path)
+    inputs = layout_model.encode(["Total", "12.50"], [[10, 10, 60, 30], [70, 10, 130, 30]], (1000, 1300))
+    batch = {key: value[None] for key, value in inputs.items()}
+    with torch.no_grad():
+        assert torch.allclose(model.eval()(**batch).logits, loaded(**batch).logits, atol=2e-2)
+    import pytest
+
+    with pytest.raises(FileNotFoundError, match="python -m helpers.step5.rebuild"):
+        layout_model.load_checkpoint(tmp_path / "none")

@@ -57,3 +57,17 @@ def test_tiny_rag_rebuild_trains_saves_and_answers_from_the_store(tmp_path):
     assert record["data_version"] == data.version()
     model, processor = llava.load_checkpoint(tmp_path / "llava")
     assert model.config.image_seq_length == llava.GRID**2 and processor.tokenizer.pad_token == "<pad>"
+
+
+def test_tiny_document_rebuild_writes_a_loadable_classifier_and_its_ablation(tmp_path):
+    from helpers.step5 import layout_model
+    from helpers.step5 import rebuild as step5_rebuild
+
+    assert step5_rebuild.main(["--tiny", "--out", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "TRAINING.json").read_text())
+    assert record["steps"] >= 1 and record["data_version"] == data.version()
+    assert set(record["ablation"]) == {"from MiniLM", "from random weights"}
+    assert 0.0 <= record["metrics"]["step5.invoice.field_f1.unseen_layout"] <= 1.0
+    assert 0.0 <= record["metrics"]["step5.validation.error_catch_rate"] <= 1.0
+    assert (tmp_path / layout_model.WEIGHTS).stat().st_size < 30e6  # (45 MB with them) MiniLM's word pieces are not stored
+    assert layout_model.load_checkpoint(tmp_path).classifier.out_features == len(layout_model.LABELS)

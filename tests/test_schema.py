@@ -19,6 +19,8 @@ from helpers.step5 import documents, layouts, schema
         ("EUR 7.26", "7.26"),
         ("1,234", "1234.00"),
         ("980.00 GBP", "980.00"),
+        ("12.50.", "12.50"),  # a stray mark after it
+        ("@€3.14", "3.14"),  # "3 @ €3.14" with the @ glued on
     ],
 )
 def test_an_amount_is_read_whatever_its_separators_and_currency(printed, value):

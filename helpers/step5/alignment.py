@@ -60,8 +60,15 @@ def bio_tags(labels: Sequence[tuple[str | None, int | None]]) -> list[str]:
 
 
 def lines_of(words: Sequence[OcrWord]) -> list[list[OcrWord]]:
-    """Words grouped into lines, top to bottom, each left to right: a word joins the line whose
-    last word overlaps it most in height, which follows a line that slants with the page."""
+    """Words grouped into lines, top to bottom, each left to right. Where the OCR numbered its
+    lines (Tesseract does), its lines are kept; otherwise a word joins the line whose last word
+    overlaps it most in height, which follows a line that slants with the page."""
+    if words and all(word.line is not None for word in words):
+        numbered: dict[int, list[OcrWord]] = {}
+        for word in words:
+            numbered.setdefault(word.line, []).append(word)
+        lines = [sorted(line, key=lambda w: w.box[0]) for line in numbered.values()]
+        return sorted(lines, key=lambda line: min(w.box[1] for w in line))
     lines: list[list[OcrWord]] = []
     for word in sorted(words, key=lambda w: w.box[0]):
         best, best_overlap = None, 0.0
@@ -88,7 +95,7 @@ def upright_centre(box: Box, angle: float, size: tuple[int, int]) -> tuple[float
     return cx + x * cos + y * sin, cy - x * sin + y * cos
 
 
-def reading_order(boxes: Sequence[Box], angle: float, size: tuple[int, int], line_gap: float = 8) -> list[int]:
+def reading_order(boxes: Sequence[Box], angle: float, size: tuple[int, int], line_gap: float = 16) -> list[int]:
     """Indices of ``boxes`` in reading order: lines top to bottom (centres closer than
     ``line_gap`` pixels share a line), words left to right, on the page turned upright."""
     centres = [upright_centre(box, angle, size) for box in boxes]

@@ -142,7 +142,7 @@ def load(split: str, engine: str = "tesseract", pages_per_layout: int | None = N
             image_path=folder / f"{name}.jpg",
             truth=record["truth"],
             words=[layouts.Word(w["text"], tuple(w["box"]), w["field"], w["item"]) for w in record["words"]],
-            ocr_words=[ocr.OcrWord(w["text"], tuple(w["box"]), w["confidence"]) for w in record["ocr"]],
+            ocr_words=[ocr.OcrWord(w["text"], tuple(w["box"]), w["confidence"], w["line"]) for w in record["ocr"]],
             noise=scan.Noise(**record["noise"]),
             size=tuple(record["size"]),
         )

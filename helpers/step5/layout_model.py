@@ -6,21 +6,25 @@ and position embeddings, so the encoder sees *where* a word is as well as what i
 course's frozen text encoder, all-MiniLM-L6-v2, is a BERT (6 layers, 384 wide), so its weights
 go straight into ``LayoutLMForTokenClassification``; the box tables start at zero, which makes
 the new model exactly MiniLM until training moves them (a test checks it), and the classifier
-on top predicts an IOB2 tag per token (:data:`LABELS`). ``pretrained=False`` builds the same
-model from random weights, for the ablation.
+on top predicts an IOB2 tag per token (:data:`LABELS`). MiniLM's word-piece table (half its
+weights) stays frozen, so a checkpoint stores only the other half (:func:`save`).
+``pretrained=False`` builds the same model from random weights, every one trained, for the
+ablation.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 from transformers import BertTokenizerFast, LayoutLMConfig, LayoutLMForTokenClassification
 
+from helpers import settings
 from helpers.step5 import alignment, decoding
 from helpers.step5.layouts import FIELDS, Word
 from helpers.step5.ocr import OcrWord
@@ -31,6 +35,10 @@ LABEL_IDS = {label: n for n, label in enumerate(LABELS)}
 IGNORE = -100  # the label of tokens that are not a word's first piece (and of [CLS], [SEP], padding)
 GRID = 1000  # LayoutLM's box coordinates run 0-1000 across the page
 BOX_TABLES = ("x_position_embeddings", "y_position_embeddings", "h_position_embeddings", "w_position_embeddings")
+WORD_TABLE = "layoutlm.embeddings.word_embeddings.weight"  # MiniLM's, frozen: not stored in a checkpoint
+CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step5"  # written by `python -m helpers.step5.rebuild`
+WEIGHTS = "layoutlm.safetensors"
+BATCH_SIZE = 8
 
 
 def minilm_path() -> Path:
@@ -48,14 +56,14 @@ def tokenizer() -> BertTokenizerFast:
 
 def config() -> LayoutLMConfig:
     """MiniLM's shape (6 layers, 384 wide, 12 heads), with LayoutLM's box tables and one output per tag."""
-    bert = LayoutLMConfig.from_pretrained(minilm_path())
+    bert = json.loads((minilm_path() / "config.json").read_text())
     return LayoutLMConfig(
-        vocab_size=bert.vocab_size,
-        hidden_size=bert.hidden_size,
-        num_hidden_layers=bert.num_hidden_layers,
-        num_attention_heads=bert.num_attention_heads,
-        intermediate_size=bert.intermediate_size,
-        max_position_embeddings=bert.max_position_embeddings,
+        vocab_size=bert["vocab_size"],
+        hidden_size=bert["hidden_size"],
+        num_hidden_layers=bert["num_hidden_layers"],
+        num_attention_heads=bert["num_attention_heads"],
+        intermediate_size=bert["intermediate_size"],
+        max_position_embeddings=bert["max_position_embeddings"],
         max_2d_position_embeddings=GRID + 24,
         num_labels=len(LABELS),
         id2label=dict(enumerate(LABELS)),
@@ -64,8 +72,8 @@ def config() -> LayoutLMConfig:
 
 
 def build_model(pretrained: bool = True, seed: int = 0) -> LayoutLMForTokenClassification:
-    """LayoutLM for token classification: MiniLM's weights and zeroed box tables (``pretrained``),
-    or everything random."""
+    """LayoutLM for token classification: MiniLM's weights (its word-piece table frozen) and
+    zeroed box tables (``pretrained``), or everything random and trainable."""
     torch.manual_seed(seed)
     model = LayoutLMForTokenClassification(config())
     if pretrained:
@@ -79,7 +87,34 @@ def build_model(pretrained: bool = True, seed: int = 0) -> LayoutLMForTokenClass
         with torch.no_grad():
             for table in BOX_TABLES:
                 getattr(model.layoutlm.embeddings, table).weight.zero_()
+        model.layoutlm.embeddings.word_embeddings.weight.requires_grad_(False)
     return model
+
+
+def save(model: LayoutLMForTokenClassification, folder: Path) -> Path:
+    """Every weight but MiniLM's frozen word-piece table, in half precision, as ``folder/layoutlm.safetensors``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {
+        name: (t.half() if t.is_floating_point() else t).contiguous()
+        for name, t in model.state_dict().items()
+        if name != WORD_TABLE
+    }
+    save_file(state, folder / WEIGHTS)
+    return folder / WEIGHTS
+
+
+def load_checkpoint(folder: Path | None = None) -> LayoutLMForTokenClassification:
+    """The course's classifier: MiniLM's word pieces with the stored weights (:func:`save`), for
+    inference in float32."""
+    path = Path(folder or CHECKPOINT_DIR) / WEIGHTS
+    if not path.is_file():
+        raise FileNotFoundError(f"no trained classifier at {path}: run `python -m helpers.step5.rebuild`")
+    model = build_model(pretrained=True)
+    state = {name: t.float() if t.is_floating_point() else t for name, t in load_file(path).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if [k for k in missing if k != WORD_TABLE] or unexpected:
+        raise RuntimeError(f"{path} does not fit the classifier: missing {missing}, unexpected {unexpected}")
+    return model.eval()
 
 
 def grid_box(box: Sequence[int], size: tuple[int, int]) -> list[int]:
@@ -156,7 +191,11 @@ def collate(examples: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tens
 def batches(
     examples: Sequence[dict[str, torch.Tensor]], batch_size: int, seed: int
 ) -> Iterator[dict[str, torch.Tensor]]:
-    """Endless shuffled batches of ``examples``, a new order each pass."""
+    """Endless shuffled batches of ``examples``, a new order each pass (smaller batches where
+    there are fewer examples than ``batch_size``)."""
+    if not examples:
+        raise ValueError("no training examples: build the training pages first (helpers.step5.dataset.load)")
+    batch_size = min(batch_size, len(examples))
     rng = np.random.default_rng(seed)
     while True:
         order = rng.permutation(len(examples))
@@ -169,7 +208,7 @@ def train(
     examples: Sequence[dict[str, torch.Tensor]],
     steps: int | None = None,
     minutes: float | None = None,
-    batch_size: int = 8,
+    batch_size: int = BATCH_SIZE,
     lr: float = 1e-4,
     seed: int = 0,
 ) -> TrainLog:

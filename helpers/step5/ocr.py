@@ -27,11 +27,13 @@ INSTALL_TESSERACT = {
 
 @dataclass(frozen=True)
 class OcrWord:
-    """A word as OCR read it: its text, its box (x0, y0, x1, y1) in pixels, and how sure the engine is (0-1)."""
+    """A word as OCR read it: its text, its box (x0, y0, x1, y1) in pixels, how sure the engine is
+    (0-1), and the number of the text line the engine put it on (None where it says nothing)."""
 
     text: str
     box: tuple[int, int, int, int]
     confidence: float
+    line: int | None = None
 
 
 def check_tesseract() -> None:
@@ -56,18 +58,21 @@ def even_lighting(image: Image.Image) -> Image.Image:
 
 
 def tesseract_words(image: Image.Image) -> list[OcrWord]:
-    """Words with boxes from Tesseract, on the page with :func:`even_lighting` (page segmentation
-    4: a single column of text of variable sizes, which keeps a table's rows as lines)."""
+    """Words with boxes and line numbers from Tesseract, on the page with :func:`even_lighting`
+    (page segmentation 4: a single column of text of variable sizes, which keeps a table's row
+    as one line however the page slants)."""
     import pytesseract
 
     check_tesseract()
     data = pytesseract.image_to_data(even_lighting(image), config="--psm 4", output_type=pytesseract.Output.DICT)
-    words = []
-    for text, left, top, width, height, conf in zip(
-        data["text"], data["left"], data["top"], data["width"], data["height"], data["conf"], strict=True
-    ):
-        if text.strip() and float(conf) >= 0:
-            words.append(OcrWord(text.strip(), (left, top, left + width, top + height), float(conf) / 100))
+    words, lines = [], {}
+    for n, text in enumerate(data["text"]):
+        if text.strip() and float(data["conf"][n]) >= 0:
+            left, top, width, height = (data[key][n] for key in ("left", "top", "width", "height"))
+            line = lines.setdefault((data["block_num"][n], data["par_num"][n], data["line_num"][n]), len(lines))
+            words.append(
+                OcrWord(text.strip(), (left, top, left + width, top + height), float(data["conf"][n]) / 100, line)
+            )
     return words
 
 

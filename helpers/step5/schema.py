@@ -43,9 +43,10 @@ def strip_currency(text: str) -> tuple[str, str | None]:
 def parse_amount(text: str) -> Decimal:
     """An amount as printed ("1,234.50", "1.234,50", "1 234.50", "€12.00", "12,00 EUR") as a
     decimal: the last "." or "," followed by two digits at the end is the decimal point, any
-    other is a thousands separator. A stray mark after it ("12.50.", "12.50:") is dropped."""
+    other is a thousands separator. A stray mark after it ("12.50.", "12.50:") is dropped, and
+    the "@" of a receipt's "3 @ 2.50" where OCR glued it on."""
     number, _ = strip_currency(str(text))
-    number = number.replace(" ", "").replace("\u202f", "").rstrip(".,:;")
+    number = number.replace(" ", "").replace("\u202f", "").rstrip(".,:;").removeprefix("@")
     if not AMOUNT.match(number):
         raise ValueError(f"cannot read the amount {text!r}")
     whole, cents = number, ""

@@ -9,7 +9,10 @@ budget).
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -66,6 +69,17 @@ def run_record(command: str, threads: int) -> dict:
         "data_version": data.version(),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} torch thread(s) of {threads} set",
     }
+
+
+def run_rebuild(
+    module: str, args: argparse.Namespace, argv: list[str] | None, rebuild: Callable[[argparse.Namespace, str], dict]
+) -> int:
+    """The end of every step's rebuild command, once its arguments are parsed: seed, rebuild
+    with the command line as given (it goes into ``TRAINING.json``), print the record."""
+    settings.seed_everything(0)
+    command = f"python -m {module} " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(json.dumps(rebuild(args, command.strip()), indent=1))
+    return 0
 
 
 def cosine_schedule(step: int, num_steps: int, warmup: int) -> float:

@@ -24,7 +24,7 @@ import torch
 from helpers import data, settings, speech_synthesis
 from helpers.embeddings import TOWERS_CHECKPOINT
 from helpers.step1 import binding, evaluation
-from helpers.training import run_record
+from helpers.training import run_rebuild, run_record
 
 TINY = {"steps": 3, "limit": 48, "batch_size": 16}  # --tiny's budget and concepts
 IMAGE_SEMANTIC_WEIGHT = 0.1  # share of InfoNCE's target spread over similar anchors (binding.semantic_targets)
@@ -117,10 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiny", action="store_true", help="a few seconds per tower, to test the command")
     parser.add_argument("--out", type=Path, default=None, help="default: checkpoints/step1")
     args = parser.parse_args(argv)
-    settings.seed_everything(0)
-    command = "python -m helpers.step1.rebuild " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(json.dumps(rebuild(args, command.strip()), indent=1))
-    return 0
+    return run_rebuild("helpers.step1.rebuild", args, argv, rebuild)
 
 
 if __name__ == "__main__":

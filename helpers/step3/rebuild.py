@@ -22,7 +22,7 @@ from transformers import LlamaForCausalLM
 
 from helpers import embeddings, llava, settings
 from helpers.step3 import visual_instruction as vi
-from helpers.training import run_record
+from helpers.training import run_rebuild, run_record
 
 # The ablations, each trained on one equal budget from the same pretrained decoder.
 ABLATIONS = {
@@ -114,10 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiny", action="store_true", help="a few seconds per phase, to test the command")
     parser.add_argument("--out", type=Path, default=None, help="default: checkpoints/step3")
     args = parser.parse_args(argv)
-    settings.seed_everything(0)
-    command = "python -m helpers.step3.rebuild " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(json.dumps(rebuild(args, command.strip()), indent=1))
-    return 0
+    return run_rebuild("helpers.step3.rebuild", args, argv, rebuild)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from helpers import data, embeddings, llava, settings, vector_store
 from helpers.step4 import evaluation, generator, knowledge_base
 from helpers.step4.pipeline import DEFAULT_K, RAG
 from helpers.step4.retrieval import Query
-from helpers.training import run_record
+from helpers.training import run_rebuild, run_record
 
 SHORT_PARTS = 1  # a copying-stage card: the part that answers, and one other (cards.CARD_PARTS)
 GOLD_FIRST = 0.8  # with several sources, the gold card comes first this often (text retrieval: R@1 0.98)
@@ -131,10 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.tiny:
         args.minutes, args.copy_minutes = 0.02, 0.01
-    settings.seed_everything(0)
-    command = "python -m helpers.step4.rebuild " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(json.dumps(rebuild(args, command.strip()), indent=1))
-    return 0
+    return run_rebuild("helpers.step4.rebuild", args, argv, rebuild)
 
 
 if __name__ == "__main__":

@@ -6,15 +6,13 @@ import json
 
 from helpers.step5 import dataset, evaluation, layout_model
 
-OCR_PAGES = 1  # per layout of the held-out training layouts: the engines' error rates and speed
-
 
 def metrics() -> dict:
     """The committed classifier on every test page (field F1, line-item F1, the rules baseline,
     the review queue's rates), both OCR engines, and the checkpoint's training time."""
     samples = dataset.load("test_seen") + dataset.load("test_unseen")
     out = evaluation.evaluate(layout_model.load_checkpoint(), samples)
-    out.update(evaluation.ocr_comparison(dataset.load("test_seen", pages_per_layout=OCR_PAGES)))
+    out.update(evaluation.ocr_comparison(evaluation.ocr_sample()))
     training = json.loads((layout_model.CHECKPOINT_DIR / "TRAINING.json").read_text())
     out["step5.documents.checkpoint.train_minutes"] = training["train_minutes"]
     return out

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from transformers import LayoutLMForTokenClassification
 
-from helpers.step5 import alignment, layout_model, ocr, rules, schema, scoring
+from helpers.step5 import alignment, dataset, layout_model, ocr, rules, schema, scoring
 from helpers.step5.dataset import Sample
 
 SPLIT_KEYS = {"test_seen": "seen_layouts", "test_unseen": "unseen_layout"}
@@ -68,6 +68,12 @@ def evaluate(model: LayoutLMForTokenClassification, samples: Sequence[Sample]) -
     found = read_all(model, samples)
     by_rules = {s.id: rules.extract(s.ocr_words, s.kind) for s in samples}
     return {**scores(found, samples), **scores(by_rules, samples, "rules_f1"), **review_rates(found, samples)}
+
+
+def ocr_sample() -> list[Sample]:
+    """The pages the OCR engines are compared on: the first held-out page of every other
+    training layout (invoices and receipts; RapidOCR takes several seconds a page)."""
+    return dataset.load("test_seen", pages_per_layout=1)[::2]
 
 
 def ocr_comparison(samples: Sequence[Sample], engines: Sequence[str] = ocr.ENGINES) -> dict[str, float]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from helpers import settings
 from helpers.step5 import dataset, evaluation, layout_model
-from helpers.training import run_record
+from helpers.training import run_rebuild, run_record
 
 TINY_PAGES = 1  # per layout and split, for --tiny
 
@@ -80,10 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiny", action="store_true", help="one page per layout, seconds of training")
     parser.add_argument("--out", type=Path, default=None, help="default: checkpoints/step5")
     args = parser.parse_args(argv)
-    settings.seed_everything(0)
-    command = "python -m helpers.step5.rebuild " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(json.dumps(rebuild(args, command.strip()), indent=1))
-    return 0
+    return run_rebuild("helpers.step5.rebuild", args, argv, rebuild)
 
 
 if __name__ == "__main__":

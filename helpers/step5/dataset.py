@@ -130,6 +130,11 @@ def build(
     return records
 
 
+def test_pages(pages_per_layout: int | None = None, engine: str = "tesseract") -> list[Sample]:
+    """Every test page: the training layouts' held-out pages, then the layouts kept for testing."""
+    return load("test_seen", engine, pages_per_layout) + load("test_unseen", engine, pages_per_layout)
+
+
 def load(split: str, engine: str = "tesseract", pages_per_layout: int | None = None) -> list[Sample]:
     """The pages of ``split`` (built first where missing), in a fixed order."""
     folder = ROOT / split

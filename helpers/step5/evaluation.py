@@ -37,8 +37,8 @@ def review_rates(found: dict[str, dict], samples: Sequence[Sample]) -> dict[str,
     """Route the extractions (:func:`~helpers.step5.schema.route`) and score the queue against
     the truth: the share of wrong documents caught, the share of right ones passed."""
     routed = schema.route(found)
-    wrong = [s.id for s in samples if not all_right(found[s.id], s.truth)]
     right = [s.id for s in samples if all_right(found[s.id], s.truth)]
+    wrong = [s.id for s in samples if s.id not in right]
     return {
         "step5.validation.error_catch_rate": sum(i in routed.review for i in wrong) / max(len(wrong), 1),
         "step5.validation.straight_through_rate": sum(i in routed.passed for i in right) / max(len(right), 1),

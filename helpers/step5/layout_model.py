@@ -212,7 +212,8 @@ def train(
     lr: float = 1e-4,
     seed: int = 0,
 ) -> TrainLog:
-    """Fine-tune every weight on tagged pages (cross-entropy on each word's first piece)."""
+    """Fine-tune every trainable weight (all but MiniLM's frozen word pieces, from :func:`build_model`)
+    on tagged pages (cross-entropy on each word's first piece)."""
     return fit_model(model, batches(examples, batch_size, seed), steps, minutes, lr, "LayoutLM")
 
 

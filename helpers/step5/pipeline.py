@@ -17,7 +17,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 from transformers import LayoutLMForTokenClassification
 
-from helpers.step5 import decoding, layout_model, ocr, schema
+from helpers.step5 import layout_model, ocr, schema
 from helpers.step5.layouts import SCALE
 
 PDF_DPI = 118 * SCALE  # PDF pages are rendered at the resolution the classifier was trained on
@@ -77,7 +77,7 @@ def read_document(model: LayoutLMForTokenClassification, path: Path, kind: str, 
         words, upright = upright_words(page, engine)
         if not words:
             raise UnreadableDocument(f"{Path(path).name}: OCR found no words on page {n} (a blank page?)")
-        found = decoding.fields_from_tags(words, layout_model.predict_tags(model, words, upright.size), kind)
+        found = layout_model.extract(model, words, upright.size, kind)
         fields["line_items"] += found.pop("line_items")
         for name, value in found.items():
             fields.setdefault(name, value)

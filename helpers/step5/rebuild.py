@@ -46,7 +46,7 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     threads = settings.set_threads(2)
     out = args.out or layout_model.CHECKPOINT_DIR
     train = dataset.load("train", pages_per_layout=pages)
-    samples = dataset.load("test_seen", pages_per_layout=pages) + dataset.load("test_unseen", pages_per_layout=pages)
+    samples = dataset.test_pages(pages)
     examples = [layout_model.page_example(s.ocr_words, s.words, s.size) for s in train]
     started = time.time()
     model = layout_model.build_model(pretrained=True)

@@ -10,8 +10,8 @@ from helpers.step5 import dataset, evaluation, layout_model
 def metrics() -> dict:
     """The committed classifier on every test page (field F1, line-item F1, the rules baseline,
     the review queue's rates), both OCR engines, and the checkpoint's training time."""
-    out = evaluation.evaluate(layout_model.load_checkpoint(), dataset.test_pages())
-    out.update(evaluation.ocr_comparison(evaluation.ocr_sample()))
+    out = evaluation.ocr_comparison(evaluation.ocr_sample())  # first: torch's idle threads slow Tesseract after it
+    out.update(evaluation.evaluate(layout_model.load_checkpoint(), dataset.test_pages()))
     training = json.loads((layout_model.CHECKPOINT_DIR / "TRAINING.json").read_text())
     out["step5.documents.checkpoint.train_minutes"] = training["train_minutes"]
     return out

@@ -16,7 +16,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -88,10 +87,6 @@ def make_page(split: str, kind: str, layout: str, n: int, engine: str) -> tuple[
     }
 
 
-def _one_ocr_thread() -> None:
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-
-
 def stored_record(folder: Path, name: str, engine: str) -> dict | None:
     """The record of page ``name`` in ``folder``, or None where it is missing or was made by
     another version of the generator or another OCR engine."""
@@ -116,7 +111,7 @@ def build(
     records = {page_id(*page): stored_record(folder, page_id(*page), engine) for page in wanted}
     missing = [(split, *page, engine) for page in wanted if records[page_id(*page)] is None]
     if processes > 1 and len(missing) > 1:
-        with get_context("spawn").Pool(processes, initializer=_one_ocr_thread) as pool:
+        with get_context("spawn").Pool(processes) as pool:
             made = pool.starmap(make_page, missing, chunksize=4)
     else:
         made = [make_page(*args) for args in missing]

@@ -6,7 +6,7 @@ from itertools import groupby
 
 import pytest
 
-from helpers.step5 import documents, layouts, schema
+from helpers.step5 import documents, layouts, schema, scoring
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,17 @@ from helpers.step5 import documents, layouts, schema
 )
 def test_an_amount_is_read_whatever_its_separators_and_currency(printed, value):
     assert schema.parse_amount(printed) == Decimal(value)
+
+
+def test_a_quantity_is_read_one_way_by_the_record_and_by_the_scoring():
+    for printed in ("3", "03", "3.", " 3:"):
+        assert schema.parse_quantity(printed) == 3
+        assert scoring.normalised("quantity", printed) == "3"
+    item = {"description": "Tea", "quantity": "2.", "unit_price": "1.50", "amount": "3.00"}
+    assert schema.LineItem.model_validate(item).quantity == 2
+    with pytest.raises(ValueError, match="cannot read the quantity 'al'"):
+        schema.parse_quantity("al")
+    assert scoring.normalised("quantity", "al") == "al"  # agrees with nothing right
 
 
 def test_dates_are_read_in_every_form_the_schema_knows_and_others_are_refused():

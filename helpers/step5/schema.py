@@ -58,6 +58,14 @@ def parse_amount(text: str) -> Decimal:
         raise ValueError(f"cannot read the amount {text!r}") from error
 
 
+def parse_quantity(text: str) -> int:
+    """A quantity as printed ("3", "03", and "3." where OCR glued on a mark) as a whole number."""
+    cleaned = str(text).strip().rstrip(".,:;")
+    if not cleaned.isdigit():
+        raise ValueError(f"cannot read the quantity {text!r}")
+    return int(cleaned)
+
+
 def parse_date(text: str) -> dt.date:
     """A date in any of :data:`DATE_FORMATS`."""
     cleaned = " ".join(str(text).replace(",", ", ").split()).replace(" ,", ",")
@@ -104,7 +112,7 @@ class LineItem(BaseModel):
     @field_validator("quantity", mode="before")
     @classmethod
     def _quantity(cls, value):
-        return int(str(value).strip()) if not isinstance(value, int) else value
+        return value if isinstance(value, int) else parse_quantity(value)
 
 
 class Record(BaseModel):

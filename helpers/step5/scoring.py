@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from helpers.step5.schema import currency_code, parse_amount, parse_date
+from helpers.step5.schema import currency_code, parse_amount, parse_date, parse_quantity
 
 AMOUNTS = {"subtotal", "tax", "total", "unit_price", "amount"}
 DATES = {"issue_date", "due_date"}
@@ -31,12 +31,12 @@ def normalised(field: str, value) -> str:
             return str(parse_amount(text))
         if field in DATES:
             return parse_date(text).isoformat()
+        if field == "quantity":
+            return str(parse_quantity(text))
     except ValueError:
         return text
     if field == "currency":
         return currency_code(text) or text
-    if field == "quantity":
-        return text.rstrip(".,:;").lstrip("0") or "0"
     return " ".join(text.replace(",", " ").split()).rstrip(".:")
 
 

@@ -5,13 +5,16 @@ their words are. The words tagged with an item field are grouped into lines (lin
 a slanted page, :func:`~helpers.step5.alignment.lines_of`), one item per line; a line with no
 description (a receipt's "2 x 3.50" under its item) completes the item above it. Every other
 field is its words in reading order, joined; a field tagged twice keeps its first value
-(a total printed in a box and again at the foot is one total).
+(a total printed in a box and again at the foot is one total). An address's postcode is put
+back into its country's format where OCR confused a letter and a digit
+(:mod:`~helpers.step5.postcodes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from helpers.step5 import postcodes
 from helpers.step5.alignment import lines_of
 from helpers.step5.ocr import OcrWord
 from helpers.step5.schema import printed_currency
@@ -64,6 +67,9 @@ def fields_from_tags(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -
             fields[field] += " " + text
         else:
             fields.setdefault(field, text)
+    for name in ("vendor_address", "customer_address"):
+        if name in fields:
+            fields[name] = postcodes.corrected(fields[name])
     fields["line_items"] = line_items(item_words)
     if "currency" not in fields and printed_currency(fields):  # only glued to the amounts: "€12.00"
         fields["currency"] = printed_currency(fields)

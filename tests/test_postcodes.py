@@ -29,4 +29,9 @@ def test_what_fits_no_format_or_fits_already_is_left_as_read():
             for name in ("vendor_address", "customer_address"):
                 if name in truth:
                     address = scoring.normalised(name, truth[name])
-                    assert postcodes.corrected(address) == address
+                    assert postcodes.corrected(address) == address and postcodes.ends_in_postcode(address)
+
+
+def test_an_address_that_ends_in_no_known_format_is_told_apart():
+    assert postcodes.ends_in_postcode("Carmel Ville T62 CF0T") and postcodes.ends_in_postcode("Springfield 12345-6789")
+    assert not postcodes.ends_in_postcode("Carmel Ville T62 CFOT") and not postcodes.ends_in_postcode("Cassandra Ville")

@@ -89,6 +89,9 @@ def test_bookkeeping_finds_amounts_that_do_not_add_up_and_dates_out_of_order():
     wrong_total = truth | {"total": str(Decimal(truth["total"]) + 1)}
     early_due = truth | {"due_date": "2020-01-01"}
     wrong_line = truth | {"line_items": [truth["line_items"][0] | {"amount": "0.01"}, *truth["line_items"][1:]]}
+    misread = truth | {"vendor_address": truth["vendor_address"] + "X"}
+    problems = schema.bookkeeping_problems(schema.Record.model_validate(misread))
+    assert problems == [f"vendor_address: {misread['vendor_address']!r} does not end in a postcode of a known format"]
     assert any(p.startswith("subtotal") for p in schema.bookkeeping_problems(schema.Record.model_validate(wrong_total)))
     assert any("before issued" in p for p in schema.bookkeeping_problems(schema.Record.model_validate(early_due)))
     problems = schema.bookkeeping_problems(schema.Record.model_validate(wrong_line))

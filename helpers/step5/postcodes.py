@@ -5,7 +5,8 @@ printed, but a postcode has a format. An Irish Eircode is a letter and two digit
 characters from a set without O, I, B or S; a UK postcode ends in a digit and two letters; a US
 ZIP code is five digits. Where the end of an address fits exactly one of these formats once
 confused characters are swapped for their look-alikes, the swapped form is what was printed:
-"G80 OFE" is "G80 0FE", "T62 CFOT" is "T62 CF0T". Anything else is left as it was read.
+"G80 OFE" is "G80 0FE", "T62 CFOT" is "T62 CF0T". Anything else is left as it was read, and
+an address whose end fits no format is one for a person to check.
 """
 
 from __future__ import annotations
@@ -48,6 +49,13 @@ def fitted(text: str, form: str) -> str | None:
         else:
             return None
     return "".join(out)
+
+
+def ends_in_postcode(address: str) -> bool:
+    """Whether ``address`` ends in a postcode exactly as one of :data:`FORMATS` writes it."""
+    words = address.split()
+    tails = {" ".join(words[-count:]) for count in (1, 2) if len(words) >= count}
+    return any(fitted(tail, form) == tail for tail in tails for form in FORMATS)
 
 
 def corrected(address: str) -> str:

@@ -5,7 +5,9 @@ An extractor returns strings as the page prints them ("1.234,50 €", "14.03.202
 currency to an ISO code (from a code or a symbol next to any amount), or fails with the
 field and the reason. :func:`bookkeeping_problems` then applies the arithmetic and calendar a
 bookkeeper would: each line's amount is quantity x unit price, the lines sum to the subtotal,
-subtotal plus tax is the total, the due date is not before the issue date. :func:`route` sends
+subtotal plus tax is the total, the due date is not before the issue date; and each address
+ends in a postcode of a known format (a misread name passes every sum; a misread postcode need
+not). :func:`route` sends
 a batch through both: a document that passes is processed straight through, one that fails
 goes to the review queue with its reasons; nothing is dropped, and a document id appears once.
 """
@@ -19,6 +21,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from helpers.step5 import postcodes
 
 CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP"}
 CURRENCY_CODES = ("EUR", "USD", "GBP")
@@ -162,7 +166,8 @@ class Record(BaseModel):
 
 
 def bookkeeping_problems(record: Record) -> list[str]:
-    """What a bookkeeper would query: amounts that do not add up, dates out of order."""
+    """What a bookkeeper would query: amounts that do not add up, dates out of order, an address
+    that does not end in a postcode (:func:`~helpers.step5.postcodes.ends_in_postcode`)."""
     problems = []
     for n, item in enumerate(record.line_items, 1):
         expected = (item.unit_price * item.quantity).quantize(CENT)
@@ -179,6 +184,10 @@ def bookkeeping_problems(record: Record) -> list[str]:
         )
     if record.due_date is not None and record.due_date < record.issue_date:
         problems.append(f"due {record.due_date} before issued {record.issue_date}")
+    for name in ("vendor_address", "customer_address"):
+        address = getattr(record, name)
+        if address is not None and not postcodes.ends_in_postcode(address.replace(",", " ")):
+            problems.append(f"{name}: {address!r} does not end in a postcode of a known format")
     return problems
 
 

@@ -32,3 +32,4 @@ def test_page_seeds_are_fixed_and_distinct_and_splits_are_checked():
     )
     with pytest.raises(ValueError, match="unknown split 'dev'"):
         dataset.layouts_of("dev")
+    assert dataset.split_size("train") == 7 * 60 and dataset.split_size("test_unseen") == 2 * 30

@@ -56,6 +56,11 @@ def layouts_of(split: str) -> list[tuple[str, str]]:
     return [(kind, name) for kind in documents.KINDS for name in table[kind]]
 
 
+def split_size(split: str) -> int:
+    """How many pages ``split`` holds by default (counted, not built)."""
+    return PAGES_PER_LAYOUT[split] * len(layouts_of(split))
+
+
 def page_seed(split: str, kind: str, layout: str, n: int) -> int:
     """A seed of its own for each page, the same on every machine (no Python ``hash``)."""
     digest = hashlib.sha256(f"{VERSION}/{split}/{kind}/{layout}/{n}".encode()).digest()

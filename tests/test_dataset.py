@@ -32,4 +32,12 @@ def test_page_seeds_are_fixed_and_distinct_and_splits_are_checked():
     )
     with pytest.raises(ValueError, match="unknown split 'dev'"):
         dataset.layouts_of("dev")
-    assert dataset.split_size("train") == 7 * 60 and dataset.split_size("test_unseen") == 2 * 30
+
+
+def test_varied_arrangements_are_trained_on_and_held_out_pages_measure_the_fixed_layouts():
+    assert {("invoice", "varied"), ("receipt", "varied")} <= set(dataset.layouts_of("train"))
+    assert all(layout != "varied" for s in ("test_seen", "test_unseen") for _, layout in dataset.layouts_of(s))
+    assert dataset.page_count("train", "invoice", "varied", None) == dataset.VARIED_PAGES["invoice"]
+    assert dataset.page_count("train", "invoice", "classic", None) == dataset.PAGES_PER_LAYOUT["train"]
+    assert dataset.page_count("train", "receipt", "varied", 2) == 2
+    assert dataset.split_size("train") == 7 * 60 + 300 + 150 and dataset.split_size("test_unseen") == 2 * 30

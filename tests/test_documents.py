@@ -42,6 +42,29 @@ def test_training_and_test_layouts_are_distinct_and_cover_both_kinds():
         layouts.render(documents.draw("invoice", 0), "thermal")
 
 
+def label_words(page: layouts.Page) -> set[str]:
+    return {w.text for w in page.words if w.field is None}
+
+
+def test_varied_pages_differ_from_each_other_and_never_use_a_label_only_the_test_layouts_print():
+    pages = {
+        kind: [layouts.render(documents.draw(kind, seed), "varied") for seed in range(12)] for kind in documents.KINDS
+    }
+    for kind, drawn in pages.items():
+        assert len({tuple(w.box for w in page.words[:8]) for page in drawn}) == len(drawn)  # twelve arrangements
+        fixed = set().union(
+            *(label_words(layouts.render(drawn[0].document, n)) for n in layouts.LAYOUTS[kind] if n != "varied")
+        )
+        test_only = set().union(
+            *(label_words(layouts.render(drawn[0].document, n)) for n in layouts.TEST_LAYOUTS[kind])
+        )
+        test_only -= fixed | {"x", "at", "*"}  # a receipt's "2 x 3.50" is in every till's vocabulary
+        varied = set().union(*(label_words(page) for page in drawn))
+        assert not (varied & test_only), varied & test_only
+    again = layouts.render(documents.draw("invoice", 3), "varied")
+    assert again.words == pages["invoice"][3].words
+
+
 def field_text(page: layouts.Page, name: str, item: int | None = None) -> str:
     return " ".join(w.text for w in page.words if w.field == name and w.item == item)
 

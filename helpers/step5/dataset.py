@@ -1,7 +1,8 @@
 """Step 5: the document data set, scanned pages with their ground truth and OCR, built on demand.
 
-Three splits: ``train`` (the training layouts), ``test_seen`` (the training layouts, other
-documents) and ``test_unseen`` (:data:`~helpers.step5.layouts.TEST_LAYOUTS`, never trained on).
+Three splits: ``train`` (the training layouts, and many pages in arrangements of their own:
+the ``varied`` layouts), ``test_seen`` (the fixed training layouts, other documents) and
+``test_unseen`` (:data:`~helpers.step5.layouts.TEST_LAYOUTS`, never trained on).
 Each page is drawn, rendered, scanned and read by OCR from its own seed, and written under
 ``build/step5/<split>/`` as the scanner's JPEG and a JSON of everything else: the ground truth,
 the page's words with their boxes and fields, the OCR's words, the scan's noise. Only this
@@ -29,6 +30,7 @@ from helpers.step5 import documents, layouts, ocr, scan
 ROOT = settings.BUILD_DIR / "step5"
 SPLITS = ("train", "test_seen", "test_unseen")
 PAGES_PER_LAYOUT = {"train": 60, "test_seen": 10, "test_unseen": 30}
+VARIED_PAGES = {"invoice": 300, "receipt": 150}  # training pages in varied arrangements, by kind
 VERSION = 2  # bump when the generator changes what a seed gives: every cached page is made again
 
 
@@ -49,16 +51,24 @@ class Sample:
 
 
 def layouts_of(split: str) -> list[tuple[str, str]]:
-    """(kind, layout) pairs a split draws its pages from."""
+    """(kind, layout) pairs a split draws its pages from (the varied arrangements are for training:
+    held-out pages measure the fixed layouts)."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}: expected one of {SPLITS}")
     table = layouts.TEST_LAYOUTS if split == "test_unseen" else layouts.LAYOUTS
-    return [(kind, name) for kind in documents.KINDS for name in table[kind]]
+    return [(k, name) for k in documents.KINDS for name in table[k] if split == "train" or name != "varied"]
+
+
+def page_count(split: str, kind: str, layout: str, pages_per_layout: int | None) -> int:
+    """How many pages ``split`` has of ``layout``: ``pages_per_layout`` where given, else the default."""
+    if pages_per_layout is not None:
+        return pages_per_layout
+    return VARIED_PAGES[kind] if layout == "varied" else PAGES_PER_LAYOUT[split]
 
 
 def split_size(split: str) -> int:
     """How many pages ``split`` holds by default (counted, not built)."""
-    return PAGES_PER_LAYOUT[split] * len(layouts_of(split))
+    return sum(page_count(split, kind, layout, None) for kind, layout in layouts_of(split))
 
 
 def page_seed(split: str, kind: str, layout: str, n: int) -> int:
@@ -110,9 +120,12 @@ def build(
 
     The workers are spawned (as :func:`helpers.embeddings.speech_features_of`'s are), so a script
     that builds pages must do it under ``if __name__ == "__main__":``."""
-    count = PAGES_PER_LAYOUT[split] if pages_per_layout is None else pages_per_layout
     folder = ROOT / split
-    wanted = [(kind, layout, n) for kind, layout in layouts_of(split) for n in range(count)]
+    wanted = [
+        (kind, layout, n)
+        for kind, layout in layouts_of(split)
+        for n in range(page_count(split, kind, layout, pages_per_layout))
+    ]
     records = {page_id(*page): stored_record(folder, page_id(*page), engine) for page in wanted}
     missing = [(split, *page, engine) for page in wanted if records[page_id(*page)] is None]
     if processes > 1 and len(missing) > 1:

@@ -16,6 +16,8 @@ pages are the same on every machine with the same matplotlib and Pillow.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -570,9 +572,309 @@ def kiosk(doc: Document) -> Canvas:
     return c
 
 
+# --- varied layouts (training): an arrangement drawn for each document -----------------------
+#
+# Five fixed invoice layouts teach a model where each field sits on those five: it learns the
+# places, not the reading. A varied page draws its own arrangement from the document: which
+# blocks go where (side by side, stacked, the vendor at the foot), the order of the table's
+# columns, the labels, how amounts, dates and the currency are written, the face and the sizes.
+# The test layouts' own labels are not among the choices, and no choice copies their arrangement:
+# they stay unseen.
+
+LABELS = {
+    "title": ("INVOICE", "Invoice", "TAX INVOICE", "Bill", "Commercial invoice", "INVOICE / BILL"),
+    "number": ("Invoice No.", "Invoice #", "No.", "Number:", "Invoice number", "Doc. no.", "Bill #"),
+    "issue_date": ("Date", "Issued:", "Invoice date", "Date of issue", "Issue date:", "Billing date"),
+    "due_date": ("Due date", "Due:", "Payment due", "Due by", "Payable by", "Terms: due"),
+    "currency": ("Currency", "Currency:", "Ccy", "Amounts in"),
+    "customer": ("Bill to:", "Billed to", "INVOICE TO", "Customer", "Client:", "Sold to", "Ship to"),
+    "vendor": ("Seller", "Issued by", "Supplier:", "Payee"),
+    "description": ("Description", "Item", "Service", "Product", "Article"),
+    "quantity": ("Qty", "Quantity", "QTY", "Hours/Qty", "Count"),
+    "unit_price": ("Unit price", "Price", "Rate", "Each", "Unit cost", "UNIT"),
+    "amount": ("Amount", "Total", "Line total", "Sum", "Value", "Ext. price"),
+    "subtotal": ("Subtotal", "Net", "Net amount", "Net total", "Goods total", "SUBTOTAL"),
+    "tax": ("VAT", "GST", "TAX"),
+    "total": ("Total", "Gross total", "TOTAL DUE", "To pay", "Balance due", "Grand total", "Amount due", "TOTAL"),
+    "receipt_number": ("Receipt", "No.", "Trans.", "Ticket", "Receipt #", "Bon"),
+    "thanks": ("Thank you!", "THANK YOU FOR SHOPPING", "Please come again", "Keep this receipt", ""),
+}
+COLUMNS = ("description", "quantity", "unit_price", "amount")
+
+
+def arrangement_rng(doc: Document) -> random.Random:
+    """The random numbers of ``doc``'s varied arrangement: the same document, the same page."""
+    return random.Random(hashlib.sha256(repr(doc).encode()).digest())
+
+
+def drawn_style(rng: random.Random) -> Style:
+    return Style(
+        money=rng.choice(("us", "eu", "space")),
+        date=rng.choice(tuple(DATE_STYLES)),
+        currency=rng.choice(("code_line", "symbol_prefix", "symbol_suffix", "code_prefix", "code_suffix")),
+        face=rng.choice(("sans", "serif", "mono")),
+    )
+
+
+def tax_label(rng: random.Random, doc: Document) -> str:
+    name = rng.choice(LABELS["tax"])
+    return rng.choice((name, f"{name} {doc.tax_rate}%", f"{name} ({doc.tax_rate}%)"))
+
+
+def meta_rows(rng: random.Random, doc: Document, style: Style) -> list[tuple[str, str, str]]:
+    """(label, value, field) for the number, the dates and, where amounts carry none, the currency."""
+    rows = [
+        (rng.choice(LABELS["number"]), doc.number, "number"),
+        (rng.choice(LABELS["issue_date"]), date_text(doc.issue_date, style.date), "issue_date"),
+        (rng.choice(LABELS["due_date"]), date_text(doc.due_date, style.date), "due_date"),
+    ]
+    if style.currency == "code_line":
+        rows.append((rng.choice(LABELS["currency"]), doc.currency, "currency"))
+    return rows
+
+
+def draw_block(
+    c: Canvas, rng: random.Random, doc: Document, style: Style, block: str, box: tuple[float, float, float]
+) -> float:
+    """One block of a varied invoice in the column ``box`` = (left, right, top); returns its bottom."""
+    x0, x1, y = box
+    width = x1 - x0
+    align = rng.choice(("left", "left", "right")) if block in ("vendor", "customer") else "left"
+    x = x0 if align == "left" else x1
+    size = rng.choice((15, 16, 17))
+    if block == "title":
+        return c.text(x, y, rng.choice(LABELS["title"]), size=rng.choice((26, 30, 36)), bold=True)
+    if block == "vendor":
+        if rng.random() < 0.25:
+            y = c.text(x, y, rng.choice(LABELS["vendor"]), size=size, bold=True, align=align)
+        y = c.text(
+            x, y, doc.vendor_name, "vendor_name", size=rng.choice((20, 24, 28)), bold=True, align=align, width=width
+        )
+        if rng.random() < 0.3:
+            return c.text(x, y, ", ".join(doc.vendor_address), "vendor_address", size=size, align=align, width=width)
+        return lines(c, x, y, doc.vendor_address, "vendor_address", size=size, align=align, width=width)
+    if block == "customer":
+        y = c.text(x, y, rng.choice(LABELS["customer"]), size=size, bold=True, align=align)
+        y = c.text(x, y, doc.customer_name, "customer_name", size=size + 1, align=align, width=width)
+        return lines(c, x, y, doc.customer_address, "customer_address", size=size, align=align, width=width)
+    rows = meta_rows(rng, doc, style)
+    form = rng.choice(("table", "table_right", "stacked"))
+    if form == "stacked":
+        for label, value, name in rows:
+            y = c.text(x0, y, label, size=size, bold=True)
+            y = c.text(x0, y, value, name, size=size) + 6
+        return y
+    value_x = x1 if form == "table_right" else x0 + max(font(c.face, True, size).getlength(r[0]) for r in rows) + 20
+    return key_values(
+        c,
+        tuple(rows),
+        x0,
+        value_x,
+        y,
+        size,
+        bold=rng.random() < 0.5,
+        align="right" if form == "table_right" else "left",
+    )
+
+
+def meta_row(c: Canvas, rng: random.Random, doc: Document, style: Style, left: float, right: float, y: float) -> float:
+    """The number and dates across the page: labels in a row, each value under its label."""
+    rows = meta_rows(rng, doc, style)
+    size, step = rng.choice((15, 16)), (right - left) / len(rows)
+    for n, (label, value, name) in enumerate(rows):
+        c.text(left + n * step, y, label, size=size, bold=True)
+        below = c.text(left + n * step, y + size * 1.5, value, name, size=size)
+    return below
+
+
+def drawn_table_columns(
+    c: Canvas, rng: random.Random, doc: Document, style: Style, left: float, right: float, size: int
+):
+    """The item table's columns in a drawn order, each as wide as its widest cell: (header, what, x, align)."""
+    order = list(COLUMNS)
+    rng.shuffle(order)
+    headers = {what: rng.choice(LABELS[what]) for what in COLUMNS}
+
+    def widest(what: str) -> float:
+        cells = [headers[what]]
+        for item in doc.items:
+            if what == "quantity":
+                cells.append(str(item.quantity))
+            elif what != "description":
+                value = item.unit_price if what == "unit_price" else item.amount
+                cells.append(" ".join(t for t, _ in amount_parts(value, doc, style, what)))
+        return max(font(c.face, True, size).getlength(t) for t in cells) + 30
+
+    numeric = {what: widest(what) for what in COLUMNS if what != "description"}
+    description = right - left - sum(numeric.values())
+    columns, x = [], left
+    for what in order:
+        if what == "description":
+            columns.append((headers[what], what, x + 10, "left"))
+            x += description
+        else:
+            x += numeric[what]
+            columns.append((headers[what], what, x, "right"))
+    return tuple(columns)
+
+
+def varied_invoice(doc: Document) -> Canvas:
+    """An invoice in an arrangement of its own (:func:`arrangement_rng`): header blocks packed into
+    bands side by side or alone, some of them at the foot; the table's columns in any order; the
+    totals under the table on either side, the total perhaps in a box at the top as well."""
+    rng = arrangement_rng(doc)
+    style = drawn_style(rng)
+    c = Canvas(*INVOICE_SIZE, face=style.face)
+    margin = rng.randrange(40, 91)
+    left, right = margin, INVOICE_SIZE[0] - margin
+    blocks = ["vendor", "customer", "meta", "title"]
+    rng.shuffle(blocks)
+    foot = [b for b in ("vendor", "customer") if rng.random() < 0.2]
+    head = [b for b in blocks if b not in foot]
+    box_total = rng.random() < 0.2
+    y = rng.randrange(40, 80)
+
+    def bands(names: list[str], y: float) -> float:
+        while names:
+            if names[0] == "meta" and rng.random() < 0.2:
+                names.pop(0)
+                y = meta_row(c, rng, doc, style, left, right, y) + rng.randrange(25, 60)
+                continue
+            pair = len(names) > 1 and rng.random() < 0.7
+            split = (left + right) / 2 + rng.randrange(-60, 61)
+            if pair:
+                a, b = names.pop(0), names.pop(0)
+                bottom = max(
+                    draw_block(c, rng, doc, style, a, (left, split - 30, y)),
+                    draw_block(c, rng, doc, style, b, (split + 30, right, y)),
+                )
+            else:
+                bottom = draw_block(c, rng, doc, style, names.pop(0), (left, split - 30, y))
+            y = bottom + rng.randrange(25, 60)
+        return y
+
+    if box_total:
+        size = rng.choice((20, 24))
+        c.frame((right - 330, y - 10, right, y + 32 + size * 1.5), width=2)
+        c.text(right - 315, y, rng.choice(LABELS["total"]), size=16)
+        put_amount(c, right - 15, y + 28, doc.total, doc, style, "total", size=size, bold=True)
+        y += 70 + size
+    y = bands(head, y)
+    size = rng.choice((15, 16, 17))
+    y = item_table(
+        c, doc, style, y, drawn_table_columns(c, rng, doc, style, left, right, size), size, rules=rng.random() < 0.6
+    )
+    labels = (rng.choice(LABELS["subtotal"]), tax_label(rng, doc), rng.choice(LABELS["total"]))
+    on_left = rng.random() < 0.25
+    label_x, value_x = (left, left + 400) if on_left else (right - rng.randrange(330, 430), right)
+    y = totals(c, doc, style, label_x, value_x, y + rng.randrange(0, 25), labels=labels, size=rng.choice((16, 17, 18)))
+    if foot:
+        c.rule(y + 20, left, right)
+        bands(foot, max(y + 50, INVOICE_SIZE[1] - 150 - 100 * (len(foot) - 1)) if rng.random() < 0.5 else y + 50)
+    return c
+
+
+def receipt_items(c: Canvas, rng: random.Random, doc: Document, style: Style, y: float, size: int) -> float:
+    """The items in one of four till formats, each item on two lines; returns the y below them."""
+    form = rng.choice(("amount_right", "quantity_first", "amount_first", "split"))
+    times = rng.choice(("x", "*", "at"))
+    for n, item in enumerate(doc.items):
+        each = [(str(item.quantity), "item_quantity"), (times, None)]
+        each += amount_parts(item.unit_price, doc, style, "item_unit_price")
+        if form == "amount_right":
+            c.text(30, y, item.description, "item_description", n, size=size)
+            y = put_amount(c, 450, y, item.amount, doc, style, "item_amount", item=n, size=size)
+            y = put(c, 50, y, each, item=n, size=size - 1)
+        elif form == "quantity_first":
+            c.text(30, y, str(item.quantity), "item_quantity", n, size=size)
+            c.text(65, y, item.description, "item_description", n, size=size)
+            y = put_amount(c, 450, y, item.amount, doc, style, "item_amount", item=n, size=size)
+            y = put(
+                c,
+                65,
+                y,
+                [(times, None), *amount_parts(item.unit_price, doc, style, "item_unit_price")],
+                item=n,
+                size=size - 2,
+            )
+        elif form == "amount_first":
+            put_amount(c, 150, y, item.amount, doc, style, "item_amount", item=n, size=size)
+            y = c.text(170, y, item.description, "item_description", n, size=size)
+            y = put(c, 170, y, each, item=n, size=size - 1)
+        else:
+            y = c.text(30, y, item.description, "item_description", n, size=size)
+            put(c, 50, y, each, item=n, size=size)
+            y = put_amount(c, 450, y, item.amount, doc, style, "item_amount", item=n, size=size)
+    return y
+
+
+def varied_receipt(doc: Document) -> Canvas:
+    """A receipt in an arrangement of its own: the seller at the head or the foot, the number and
+    date as lines or on one line, one of four item formats, the total perhaps printed first."""
+    rng = arrangement_rng(doc)
+    style = drawn_style(rng)
+    c = Canvas(RECEIPT_WIDTH, 1400, face=style.face)
+    size = rng.choice((14, 15, 16))
+    centre = rng.random() < 0.5
+    x, align = (240, "center") if centre else (30, "left")
+
+    def seller(y: float) -> float:
+        y = c.text(
+            x, y, doc.vendor_name, "vendor_name", size=size + rng.choice((3, 5, 7)), bold=True, align=align, width=420
+        )
+        return lines(c, x, y, doc.vendor_address, "vendor_address", size=size, align=align, width=420)
+
+    def separator(y: float) -> float:
+        if rng.random() < 0.5:
+            c.rule(y + 6, 30, 450)
+            return y + 16
+        mark = rng.choice("-=*")
+        return c.text(30, y, mark * int(420 // font(c.face, False, size).getlength(mark)), size=size)
+
+    at_foot = rng.random() < 0.3
+    y = 30 if at_foot else seller(30) + 12
+    day, number = date_text(doc.issue_date, style.date), doc.number
+    if rng.random() < 0.5:
+        c.text(30, y, day, "issue_date", size=size)
+        y = put(c, 450, y, [(rng.choice(LABELS["receipt_number"]), None), (number, "number")], "right", size=size)
+    else:
+        for label, value, name in (
+            (rng.choice(LABELS["receipt_number"]), number, "number"),
+            ("Date", day, "issue_date"),
+        ):
+            c.text(30, y, label, size=size)
+            y = c.text(450, y, value, name, size=size, align="right")
+    if style.currency == "code_line":
+        c.text(30, y, rng.choice(LABELS["currency"]), size=size)
+        y = c.text(450, y, doc.currency, "currency", size=size, align="right")
+    total_first = rng.random() < 0.25
+    if total_first:
+        big = size + rng.choice((6, 10))
+        c.text(30, y + 10, rng.choice(LABELS["total"]), size=big, bold=True)
+        y = put_amount(c, 450, y + 10, doc.total, doc, style, "total", size=big, bold=True)
+    y = receipt_items(c, rng, doc, style, separator(y), size)
+    y = separator(y)
+    labels = (rng.choice(LABELS["subtotal"]), tax_label(rng, doc), rng.choice(LABELS["total"]))
+    y = totals(c, doc, style, 30, 450, y, labels=labels, size=size + 1)
+    thanks = rng.choice(LABELS["thanks"])
+    if thanks:
+        y = c.text(240, y + 15, thanks, size=size, align="center")
+    if at_foot:
+        y = seller(y + 20)
+    c.cut(y + 30)
+    return c
+
+
 LAYOUTS: dict[str, dict[str, Callable[[Document], Canvas]]] = {
-    "invoice": {"classic": classic, "banner": banner, "sidebar": sidebar, "ledger": ledger, "compact": compact},
-    "receipt": {"thermal": thermal, "till": till},
+    "invoice": {
+        "classic": classic,
+        "banner": banner,
+        "sidebar": sidebar,
+        "ledger": ledger,
+        "compact": compact,
+        "varied": varied_invoice,
+    },
+    "receipt": {"thermal": thermal, "till": till, "varied": varied_receipt},
 }
 TEST_LAYOUTS: dict[str, dict[str, Callable[[Document], Canvas]]] = {
     "invoice": {"statement": statement},

@@ -1,6 +1,6 @@
 """Rebuild Step 5's course checkpoint: the layout-aware token classifier, and its ablation.
 
-    python -m helpers.step5.rebuild                          # 45 minutes, then 2 x 5 minutes of ablation
+    python -m helpers.step5.rebuild                          # 55 minutes, then 2 x 5 minutes of ablation
     python -m helpers.step5.rebuild --tiny --out /tmp/ckpt   # seconds: proves the command works (CI)
 
 Builds the document pages (``build/step5/``, cached), tags the training pages' OCR words by the
@@ -74,7 +74,7 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Rebuild Step 5's course checkpoint: the token classifier.")
-    parser.add_argument("--minutes", type=float, default=45.0, help="the classifier's training budget")
+    parser.add_argument("--minutes", type=float, default=55.0, help="the classifier's training budget")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--ablation-minutes", type=float, default=5.0, help="each ablation run's budget")
     parser.add_argument("--tiny", action="store_true", help="one page per layout, seconds of training")

@@ -65,6 +65,23 @@ def test_varied_pages_differ_from_each_other_and_never_use_a_label_only_the_test
     assert again.words == pages["invoice"][3].words
 
 
+def test_varied_pages_never_draw_what_makes_the_test_layouts_new():
+    parties = {"vendor_name", "vendor_address", "customer_name", "customer_address"}
+    for kind in documents.KINDS:
+        for seed in range(40):
+            page = layouts.render(documents.draw(kind, seed), "varied")
+            items = [w for w in page.words if w.item is not None]
+            top, bottom = min(w.box[1] for w in items), max(w.box[3] for w in items)
+            assert all(w.box[1] > bottom for w in page.words if w.field == "total")  # no total before the items
+            assert all(w.box[3] < top for w in page.words if w.field in parties)  # no party at the foot
+            for n in range(len(page.document.items)):
+                left = {f: min(w.box[0] for w in items if w.item == n and w.field == f) for f in layouts.FIELDS
+                        if any(w.item == n and w.field == f for w in items)}  # fmt: skip
+                assert left["item_description"] < left["item_amount"]  # no amount before its description
+            issued, due = ([w.box for w in page.words if w.field == f] for f in ("issue_date", "due_date"))
+            assert not any(a[1] < b[3] and b[1] < a[3] for a in issued for b in due)  # no dates side by side
+
+
 def field_text(page: layouts.Page, name: str, item: int | None = None) -> str:
     return " ".join(w.text for w in page.words if w.field == name and w.item == item)
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from helpers.step5 import postcodes
 from helpers.step5.alignment import lines_of
 from helpers.step5.ocr import OcrWord
-from helpers.step5.schema import printed_currency
+from helpers.step5.schema import ADDRESSES, printed_currency
 
 ITEM_PREFIX = "item_"
 REPEATED = {"vendor_address", "customer_address", "vendor_name", "customer_name", "currency"}  # joined, not first
@@ -67,7 +67,7 @@ def fields_from_tags(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -
             fields[field] += " " + text
         else:
             fields.setdefault(field, text)
-    for name in ("vendor_address", "customer_address"):
+    for name in ADDRESSES:
         if name in fields:
             fields[name] = postcodes.corrected(fields[name])
     fields["line_items"] = line_items(item_words)

@@ -71,6 +71,7 @@ def corrected(address: str) -> str:
         if not readings:
             continue
         swaps = {reading: sum(a != b for a, b in zip(reading, tail, strict=True)) for reading in readings}
-        fewest = [reading for reading in readings if swaps[reading] == min(swaps.values())]
+        least = min(swaps.values())
+        fewest = [reading for reading, count in swaps.items() if count == least]
         return " ".join([*words[:-count], fewest[0]]) if len(fewest) == 1 else address
     return address

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from helpers.step5 import postcodes
 
+ADDRESSES = ("vendor_address", "customer_address")  # the fields that end in a postcode
 CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP"}
 CURRENCY_CODES = ("EUR", "USD", "GBP")
 # The date forms the schema reads: slashes are month first (US), dots day first (Europe).
@@ -184,7 +185,7 @@ def bookkeeping_problems(record: Record) -> list[str]:
         )
     if record.due_date is not None and record.due_date < record.issue_date:
         problems.append(f"due {record.due_date} before issued {record.issue_date}")
-    for name in ("vendor_address", "customer_address"):
+    for name in ADDRESSES:
         address = getattr(record, name)
         if address is not None and not postcodes.ends_in_postcode(address.replace(",", " ")):
             problems.append(f"{name}: {address!r} does not end in a postcode of a known format")

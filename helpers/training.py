@@ -104,6 +104,7 @@ def fit(
     max_seconds: float | None = None,
     desc: str = "training",
     device: str | torch.device | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> TrainLog:
     """Minimise ``loss_fn(batch)`` with AdamW and a cosine schedule, with a progress bar.
 
@@ -112,7 +113,9 @@ def fit(
     stops the run early) or ``max_seconds`` alone (the schedule is laid out in time, so
     the learning rate reaches zero when the time is up, however fast the machine is).
     ``device`` moves each batch (tensors, and tuples, lists and dicts of them) there before
-    the loss sees it; the caller puts the model on the same device. Returns the :class:`TrainLog`.
+    the loss sees it; the caller puts the model on the same device. ``on_step(step)``, if given,
+    runs after each step (a validation every so many steps); its time counts against
+    ``max_seconds``. Returns the :class:`TrainLog`.
     """
     if num_steps is None and max_seconds is None:
         raise ValueError("give num_steps, max_seconds or both")
@@ -148,6 +151,8 @@ def fit(
             bar.update()
             if step % 10 == 1:
                 bar.set_postfix(loss=f"{loss.item():.3f}")
+            if on_step is not None:
+                on_step(step)
     log.seconds = time.perf_counter() - start
     return log
 
@@ -160,10 +165,12 @@ def fit_model(
     lr: float = 1e-3,
     desc: str = "training",
     frozen: Iterable[nn.Module] = (),
+    on_step: Callable[[int], None] | None = None,
 ) -> TrainLog:
     """:func:`fit` for a transformers model on its own loss (``model(**batch).loss``), for ``steps``
     or ``minutes``, on the course's device; the modules in ``frozen`` stay in eval mode (a frozen
-    tower's BatchNorm keeps its statistics). The model is left in eval mode."""
+    tower's BatchNorm keeps its statistics). ``on_step`` is :func:`fit`'s; a validation it runs
+    must put the model back in train mode. The model is left in eval mode."""
     device = settings.device()
     model.to(device).train()
     for module in frozen:
@@ -177,6 +184,47 @@ def fit_model(
         max_seconds=minutes * 60 if minutes is not None else None,
         desc=desc,
         device=device,
+        on_step=on_step,
     )
     model.eval()
     return log
+
+
+@dataclass
+class BestWeights:
+    """Model selection on a validation set: every ``every`` steps (an ``on_step`` of :func:`fit`),
+    score the model with ``scores(model)`` (a dict of numbers) and keep a copy of its weights
+    where ``scores[key]`` is the best so far; :meth:`restore` puts the best back after training.
+    A long run that starts to fit its training data too closely ends on the weights that read
+    new data best, and what chooses them is the validation set, never a test set."""
+
+    model: nn.Module
+    scores: Callable[[nn.Module], dict[str, float]]
+    key: str
+    every: int
+    history: list[dict] = field(default_factory=list)
+    best: dict | None = None
+    state: dict[str, torch.Tensor] | None = None
+
+    def __call__(self, step: int) -> None:
+        if step % self.every == 0:
+            self.check(step)
+
+    def check(self, step: int) -> None:
+        """Score the model now and keep its weights if they are the best so far."""
+        self.model.eval()
+        with torch.no_grad():
+            scored = {"step": step, **self.scores(self.model)}
+        self.model.train()
+        self.history.append(scored)
+        if self.best is None or scored[self.key] > self.best[self.key]:
+            self.best = scored
+            self.state = {name: t.detach().clone() for name, t in self.model.state_dict().items()}
+
+    def restore(self, step: int) -> dict:
+        """Score the trained model (at ``step``, its last), then load the best weights seen; returns their scores."""
+        if not self.history or self.history[-1]["step"] != step:
+            self.check(step)
+        self.model.load_state_dict(self.state)
+        self.model.eval()
+        return self.best

@@ -1,8 +1,9 @@
 """Step 5: the document data set, scanned pages with their ground truth and OCR, built on demand.
 
-Three splits: ``train`` (the training layouts, and many pages in arrangements of their own:
-the ``varied`` layouts), ``test_seen`` (the fixed training layouts, other documents) and
-``test_unseen`` (:data:`~helpers.step5.layouts.TEST_LAYOUTS`, never trained on).
+Four splits: ``train`` (the training layouts, and many pages in arrangements of their own:
+the ``varied`` layouts), ``valid`` (other varied pages: the rebuild keeps the model that reads
+them best, so no test page chooses it), ``test_seen`` (the fixed training layouts, other
+documents) and ``test_unseen`` (:data:`~helpers.step5.layouts.TEST_LAYOUTS`, never trained on).
 Each page is drawn, rendered, scanned and read by OCR from its own seed, and written under
 ``build/step5/<split>/`` as the scanner's JPEG and a JSON of everything else: the ground truth,
 the page's words with their boxes and fields, the OCR's words, the scan's noise. Only this
@@ -28,9 +29,10 @@ from helpers import settings
 from helpers.step5 import documents, layouts, ocr, scan
 
 ROOT = settings.BUILD_DIR / "step5"
-SPLITS = ("train", "test_seen", "test_unseen")
+SPLITS = ("train", "valid", "test_seen", "test_unseen")
 PAGES_PER_LAYOUT = {"train": 60, "test_seen": 10, "test_unseen": 30}
 VARIED_PAGES = {"invoice": 300, "receipt": 150}  # training pages in varied arrangements, by kind
+VALID_PAGES = {"invoice": 40, "receipt": 20}  # varied pages that choose the checkpoint, by kind
 VERSION = 2  # bump when the generator changes what a seed gives: every cached page is made again
 
 
@@ -51,10 +53,12 @@ class Sample:
 
 
 def layouts_of(split: str) -> list[tuple[str, str]]:
-    """(kind, layout) pairs a split draws its pages from (the varied arrangements are for training:
-    held-out pages measure the fixed layouts)."""
+    """(kind, layout) pairs a split draws its pages from: the varied arrangements are for training
+    and validation only (held-out pages measure the fixed layouts and the test layouts)."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}: expected one of {SPLITS}")
+    if split == "valid":
+        return [(k, "varied") for k in documents.KINDS]
     table = layouts.TEST_LAYOUTS if split == "test_unseen" else layouts.LAYOUTS
     return [(k, name) for k in documents.KINDS for name in table[k] if split == "train" or name != "varied"]
 
@@ -63,6 +67,8 @@ def page_count(split: str, kind: str, layout: str, pages_per_layout: int | None)
     """How many pages ``split`` has of ``layout``: ``pages_per_layout`` where given, else the default."""
     if pages_per_layout is not None:
         return pages_per_layout
+    if split == "valid":
+        return VALID_PAGES[kind]
     return VARIED_PAGES[kind] if layout == "varied" else PAGES_PER_LAYOUT[split]
 
 

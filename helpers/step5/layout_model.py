@@ -15,7 +15,7 @@ ablation.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -39,6 +39,7 @@ WORD_TABLE = "layoutlm.embeddings.word_embeddings.weight"  # MiniLM's, frozen: n
 CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step5"  # written by `python -m helpers.step5.rebuild`
 WEIGHTS = "layoutlm.safetensors"
 BATCH_SIZE = 8
+JITTER = 0.15  # in training, each page's boxes move by up to this share of the page and stretch by up to as much
 
 
 def minilm_path() -> Path:
@@ -188,11 +189,25 @@ def collate(examples: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tens
     return batch
 
 
+def jittered(example: dict[str, torch.Tensor], rng: np.random.Generator, jitter: float) -> dict[str, torch.Tensor]:
+    """``example`` with all its word boxes moved and stretched together, as one page placed and
+    sized differently on the scanner: the same arrangement at other coordinates, so that a model
+    cannot learn a field by the exact place it has on the training layouts."""
+    if jitter == 0:
+        return example
+    scale = torch.tensor(rng.uniform(1 - jitter, 1 + jitter, 2), dtype=torch.float32).repeat(2)
+    shift = torch.tensor(rng.uniform(-jitter, jitter, 2) * GRID, dtype=torch.float32).repeat(2)
+    box = example["bbox"].float()
+    moved = ((box - GRID / 2) * scale + GRID / 2 + shift).round().clamp(0, GRID).long()
+    words = box.any(dim=-1, keepdim=True)  # [CLS], [SEP] and padding keep their empty box
+    return {**example, "bbox": torch.where(words, moved, example["bbox"])}
+
+
 def batches(
-    examples: Sequence[dict[str, torch.Tensor]], batch_size: int, seed: int
+    examples: Sequence[dict[str, torch.Tensor]], batch_size: int, seed: int, jitter: float = 0.0
 ) -> Iterator[dict[str, torch.Tensor]]:
     """Endless shuffled batches of ``examples``, a new order each pass (smaller batches where
-    there are fewer examples than ``batch_size``)."""
+    there are fewer examples than ``batch_size``), each page's boxes :func:`jittered` afresh."""
     if not examples:
         raise ValueError("no training examples: build the training pages first (helpers.step5.dataset.load)")
     batch_size = min(batch_size, len(examples))
@@ -200,7 +215,7 @@ def batches(
     while True:
         order = rng.permutation(len(examples))
         for start in range(0, len(order) - batch_size + 1, batch_size):
-            yield collate([examples[i] for i in order[start : start + batch_size]])
+            yield collate([jittered(examples[i], rng, jitter) for i in order[start : start + batch_size]])
 
 
 def train(
@@ -211,10 +226,14 @@ def train(
     batch_size: int = BATCH_SIZE,
     lr: float = 1e-4,
     seed: int = 0,
+    jitter: float = JITTER,
+    on_step: Callable[[int], None] | None = None,
 ) -> TrainLog:
     """Fine-tune every trainable weight (all but MiniLM's frozen word pieces, from :func:`build_model`)
-    on tagged pages (cross-entropy on each word's first piece)."""
-    return fit_model(model, batches(examples, batch_size, seed), steps, minutes, lr, "LayoutLM")
+    on tagged pages (cross-entropy on each word's first piece), their boxes :func:`jittered`;
+    ``on_step`` as :func:`~helpers.training.fit`'s (a :class:`~helpers.training.BestWeights`)."""
+    stream = batches(examples, batch_size, seed, jitter)
+    return fit_model(model, stream, steps, minutes, lr, "LayoutLM", on_step=on_step)
 
 
 @torch.no_grad()

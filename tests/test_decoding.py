@@ -33,3 +33,40 @@ def test_runs_start_at_b_tags_and_at_a_change_of_field():
     assert [(f, [w.text for w in run]) for f, run in decoding.entities(words, tags)] == [
         ("total", ["12.00"]), ("currency", ["EUR"]), ("vendor_name", ["Acme", "Ltd"]),
     ]  # fmt: skip
+
+
+def test_an_items_arithmetic_settles_which_sum_is_the_unit_price():
+    # a layout that prints the amount first, tagged as if it were the last column's
+    swapped = [
+        ("unit_price", "1,235.04"),
+        ("description", "Maintenance visit"),
+        ("quantity", "12"),
+        ("amount", "102.92"),
+    ]
+    assert decoding.priced(swapped) == {
+        "unit_price": "102.92", "description": "Maintenance visit", "quantity": "12", "amount": "1,235.04",
+    }  # fmt: skip
+    # a lone "@" is no sum, and a total read under the last item is left out
+    glued = [("amount", "£36.00"), ("description", "Shampoo"), ("quantity", "4"), ("unit_price", "@"),
+             ("amount", "£9.00"), ("amount", "£108.49")]  # fmt: skip
+    assert decoding.priced(glued) == {
+        "amount": "£36.00",
+        "description": "Shampoo",
+        "quantity": "4",
+        "unit_price": "£9.00",
+    }
+    # where the arithmetic cannot tell, the tags do
+    unsure = [("description", "Desk"), ("quantity", "2"), ("unit_price", "5.00"), ("amount", "10.01")]
+    assert decoding.priced(unsure) == dict((field, text) for field, text in unsure)
+
+
+def test_a_heading_read_as_a_description_is_no_item():
+    def word(text, x, y):
+        return OcrWord(text, (x, y, x + 10 * len(text), y + 20), 1.0)
+
+    tagged = [("item_description", word("Per", 400, 0)),
+              ("item_amount", word("24.00", 0, 50)), ("item_description", word("Pens", 100, 50)),
+              ("item_quantity", word("3", 400, 50)), ("item_unit_price", word("8.00", 500, 50))]  # fmt: skip
+    assert decoding.line_items(tagged) == [
+        {"amount": "24.00", "description": "Pens", "quantity": "3", "unit_price": "8.00"}
+    ]

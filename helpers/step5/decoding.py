@@ -3,7 +3,11 @@
 A tag says which field a word belongs to, not which line item: items are rebuilt from where
 their words are. The words tagged with an item field are grouped into lines (lines that follow
 a slanted page, :func:`~helpers.step5.alignment.lines_of`), one item per line; a line with no
-description (a receipt's "2 x 3.50" under its item) completes the item above it. Every other
+description (a receipt's "2 x 3.50" under its item) completes the item above it, and an item
+that is only a description (a column's heading read as one) is none. Which of an item's two
+sums is the unit price and which the amount is settled by its arithmetic where it can be, as a
+bookkeeper reads a column with no heading: the amount is the quantity times the unit price
+(:func:`priced`). Tags name the two where the arithmetic cannot tell them apart. Every other
 field is its words in reading order, joined; a field tagged twice keeps its first value
 (a total printed in a box and again at the foot is one total). An address's postcode is put
 back into its country's format where OCR confused a letter and a digit
@@ -13,13 +17,16 @@ back into its country's format where OCR confused a letter and a digit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
+from itertools import permutations
 
 from helpers.step5 import postcodes
 from helpers.step5.alignment import lines_of
 from helpers.step5.ocr import OcrWord
-from helpers.step5.schema import ADDRESSES, printed_currency
+from helpers.step5.schema import ADDRESSES, parse_amount, parse_quantity, printed_currency
 
 ITEM_PREFIX = "item_"
+MONEY = ("unit_price", "amount")  # an item's two sums
 REPEATED = {"vendor_address", "customer_address", "vendor_name", "customer_name", "currency"}  # joined, not first
 
 
@@ -37,22 +44,52 @@ def entities(words: Sequence[OcrWord], tags: Sequence[str]) -> list[tuple[str, l
     return runs
 
 
+def runs_of(line: list[OcrWord], field_of: dict[int, str]) -> list[tuple[str, str]]:
+    """(field, text) for each run of neighbouring words with one item field, in the line's order."""
+    runs: list[tuple[str, list[str]]] = []
+    for word in line:
+        field = field_of[id(word)].removeprefix(ITEM_PREFIX)
+        if runs and runs[-1][0] == field:
+            runs[-1][1].append(word.text)
+        else:
+            runs.append((field, [word.text]))
+    return [(field, " ".join(texts)) for field, texts in runs]
+
+
+def priced(runs: list[tuple[str, str]]) -> dict:
+    """One item's fields from its runs, a field found twice keeping its first. Where the quantity
+    times one sum is another, those two are the unit price and the amount, whatever their tags
+    (a total glued under the last item is left out); a sum with no digit (a lone "@") is none."""
+    runs = [(field, text) for field, text in runs if field not in MONEY or any(c.isdigit() for c in text)]
+    values: dict[str, str] = {}
+    for field, text in runs:
+        values.setdefault(field, text)
+    sums = []
+    for field, text in runs:
+        if field in MONEY:
+            with suppress(ValueError):
+                sums.append((text, parse_amount(text)))
+    with suppress(KeyError, ValueError):
+        quantity = parse_quantity(values["quantity"])
+        for (unit_text, unit), (amount_text, amount) in permutations(sums, 2):
+            if quantity * unit == amount:
+                values["unit_price"], values["amount"] = unit_text, amount_text
+                break
+    return values
+
+
 def line_items(item_words: list[tuple[str, OcrWord]]) -> list[dict]:
     """Line items from words tagged with an item field: one per line, a line without a description
-    completing the item above it."""
+    completing the item above it; the sums of each settled by :func:`priced`."""
     field_of = {id(word): field for field, word in item_words}
-    items: list[dict] = []
+    items: list[list[tuple[str, str]]] = []
     for line in lines_of([word for _, word in item_words]):
-        found: dict[str, list[str]] = {}
-        for word in line:
-            found.setdefault(field_of[id(word)].removeprefix(ITEM_PREFIX), []).append(word.text)
-        values = {name: " ".join(texts) for name, texts in found.items()}
-        if "description" not in values and items:
-            for name, value in values.items():
-                items[-1].setdefault(name, value)
-        else:
-            items.append(values)
-    return items
+        runs = runs_of(line, field_of)
+        if any(field == "description" for field, _ in runs):
+            items.append(runs)
+        elif items:
+            items[-1] += runs
+    return [priced(runs) for runs in items if any(field != "description" for field, _ in runs)]
 
 
 def fields_from_tags(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -> dict:

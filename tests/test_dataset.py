@@ -41,3 +41,5 @@ def test_varied_arrangements_are_trained_on_and_held_out_pages_measure_the_fixed
     assert dataset.page_count("train", "invoice", "classic", None) == dataset.PAGES_PER_LAYOUT["train"]
     assert dataset.page_count("train", "receipt", "varied", 2) == 2
     assert dataset.split_size("train") == 7 * 60 + 300 + 150 and dataset.split_size("test_unseen") == 2 * 30
+    assert dataset.layouts_of("valid") == [("invoice", "varied"), ("receipt", "varied")]  # validation: varied only
+    assert dataset.split_size("valid") == sum(dataset.VALID_PAGES.values())

@@ -84,3 +84,18 @@ def test_a_checkpoint_stores_all_but_the_frozen_word_pieces_and_loads_back(tmp_p
 
     with pytest.raises(FileNotFoundError, match="python -m helpers.step5.rebuild"):
         layout_model.load_checkpoint(tmp_path / "none")
+
+
+def test_jitter_moves_and_stretches_a_pages_boxes_together_and_leaves_the_empty_ones():
+    import numpy as np
+
+    boxes = [[100, 130, 300, 156], [310, 130, 400, 156], [900, 700, 1000, 726]]
+    example = layout_model.encode(["Photography", "session", "776.56"], boxes, (1000, 1000))
+    moved = layout_model.jittered(example, np.random.default_rng(0), 0.1)["bbox"]
+    assert moved[0].tolist() == moved[-1].tolist() == [0, 0, 0, 0]  # [CLS] and [SEP]
+    assert not torch.equal(moved, example["bbox"]) and int(moved.min()) >= 0 and int(moved.max()) <= layout_model.GRID
+    words = moved[1:-1]
+    assert torch.all(words[:, 2] >= words[:, 0]) and torch.all(words[:, 3] >= words[:, 1])
+    lefts = [int(words[i, 0]) for i in range(len(words))]
+    assert lefts == sorted(lefts)  # the arrangement is kept: what was left of a word still is
+    assert layout_model.jittered(example, np.random.default_rng(0), 0.0) is example

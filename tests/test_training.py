@@ -94,3 +94,16 @@ def test_fit_on_a_device_moves_the_batches_there():
 
     training.fit(loss, [weight], iter(lambda: torch.ones(2), None), num_steps=3, device="cpu")
     assert seen == ["cpu"] * 3
+
+
+def test_best_weights_keeps_the_weights_that_scored_best_and_puts_them_back():
+    model = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(model.weight)
+    # the validation likes a weight near 0.5; training drives it on towards 2
+    best = training.BestWeights(model, lambda m: {"score": -abs(m.weight.item() - 0.5)}, "score", every=5)
+    log = training.fit(lambda _: (model.weight - 2).pow(2).sum(), model.parameters(), iter(int, 1), 60, lr=0.05,
+                       on_step=best)  # fmt: skip
+    assert model.weight.item() > 1.0 and [h["step"] for h in best.history] == list(range(5, 61, 5))
+    chosen = best.restore(log.steps)
+    assert chosen == max(best.history, key=lambda h: h["score"]) and chosen["step"] < 60
+    assert abs(model.weight.item() - 0.5) == -chosen["score"] < 0.1 and not model.training

@@ -39,7 +39,7 @@ WORD_TABLE = "layoutlm.embeddings.word_embeddings.weight"  # MiniLM's, frozen: n
 CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step5"  # written by `python -m helpers.step5.rebuild`
 WEIGHTS = "layoutlm.safetensors"
 BATCH_SIZE = 8
-JITTER = 0.15  # in training, each page's boxes move by up to this share of the page and stretch by up to as much
+JITTER = 0.1  # in training, each page's boxes move by up to this share of the page and stretch by up to as much
 
 
 def minilm_path() -> Path:

@@ -4,9 +4,12 @@
     python -m helpers.step5.rebuild --tiny --out /tmp/ckpt   # seconds: proves the command works (CI)
 
 Builds the document pages (``build/step5/``, cached), tags the training pages' OCR words by the
-page words they lie on, fine-tunes LayoutLM from MiniLM on them for ``--minutes``, and writes
+page words they lie on, fine-tunes LayoutLM from MiniLM on them for ``--minutes`` (each page's
+boxes jittered afresh each time it is drawn), scores the model on the validation pages every
+``--check-every`` steps and keeps the weights that read them best, and writes
 ``checkpoints/step5/layoutlm.safetensors`` (:func:`~helpers.step5.layout_model.save`) and
-``TRAINING.json``: the command, the pages, the minutes, steps and loss curve, the test keys of
+``TRAINING.json``: the command, the pages, the minutes, steps and loss curve, each check's
+scores (on the validation pages, which choose, and on the unseen layouts, for the record), the test keys of
 :func:`~helpers.step5.evaluation.evaluate`, and the ablation: the same model from MiniLM and
 from random weights, each trained for ``--ablation-minutes``, scored on the unseen layouts.
 """

@@ -96,6 +96,10 @@ def test_bookkeeping_finds_amounts_that_do_not_add_up_and_dates_out_of_order():
     assert any("before issued" in p for p in schema.bookkeeping_problems(schema.Record.model_validate(early_due)))
     problems = schema.bookkeeping_problems(schema.Record.model_validate(wrong_line))
     assert problems[0].startswith("line 1:") and any("the lines sum to" in p for p in problems)
+    undated = {k: v for k, v in truth.items() if k != "due_date"}
+    assert schema.bookkeeping_problems(schema.Record.model_validate(undated)) == ["an invoice with no due date"]
+    receipt = documents.draw("receipt", 3).truth()  # a receipt bills no one and falls due at once
+    assert "due_date" not in receipt and not schema.bookkeeping_problems(schema.Record.model_validate(receipt))
 
 
 def test_the_review_queue_keeps_every_document_once_with_its_reasons():

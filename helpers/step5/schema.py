@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from helpers.step5 import postcodes
 
 ADDRESSES = ("vendor_address", "customer_address")  # the fields that end in a postcode
+INVOICE_NEEDS = ("customer_name", "customer_address", "due_date")  # who is billed, and by when
 CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP"}
 CURRENCY_CODES = ("EUR", "USD", "GBP")
 # The date forms the schema reads: slashes are month first (US), dots day first (Europe).
@@ -168,8 +169,10 @@ class Record(BaseModel):
 
 def bookkeeping_problems(record: Record) -> list[str]:
     """What a bookkeeper would query: amounts that do not add up, dates out of order, an address
-    that does not end in a postcode (:func:`~helpers.step5.postcodes.ends_in_postcode`)."""
-    problems = []
+    that does not end in a postcode (:func:`~helpers.step5.postcodes.ends_in_postcode`), an
+    invoice that does not say whom it bills or by when (:data:`INVOICE_NEEDS`)."""
+    missing = [name for name in INVOICE_NEEDS if not getattr(record, name)] if record.kind == "invoice" else []
+    problems = [f"an invoice with no {name.replace('_', ' ')}" for name in missing]
     for n, item in enumerate(record.line_items, 1):
         expected = (item.unit_price * item.quantity).quantize(CENT)
         if item.amount != expected:

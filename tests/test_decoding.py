@@ -70,3 +70,19 @@ def test_a_heading_read_as_a_description_is_no_item():
     assert decoding.line_items(tagged) == [
         {"amount": "24.00", "description": "Pens", "quantity": "3", "unit_price": "8.00"}
     ]
+
+
+def test_dates_are_read_whole_and_an_invoices_two_dates_in_order():
+    def words(text):
+        return [OcrWord(t, (i * 60, 0, i * 60 + 50, 20), 1.0) for i, t in enumerate(text.split())]
+
+    row = words("4,213.93 Ref. INV-1 11 Mar 2025 29 Apr 2025")
+    tags = ["B-due_date", "O", "B-number", "B-issue_date", "B-due_date", "B-issue_date",
+            "B-issue_date", "I-issue_date", "I-issue_date"]  # fmt: skip
+    fields = decoding.fields_from_tags(row, tags, "invoice")
+    assert (fields["issue_date"], fields["due_date"]) == ("11 Mar 2025", "29 Apr 2025")
+    assert decoding.date_fields(row, tags, "receipt") == {"issue_date": "11 Mar 2025"}  # a receipt has one date
+    later_first = words("29 Apr 2025 11 Mar 2025")
+    assert decoding.date_fields(later_first, ["B-issue_date", *["I-issue_date"] * 5], "invoice") == {
+        "issue_date": "11 Mar 2025", "due_date": "29 Apr 2025",
+    }  # fmt: skip

@@ -7,7 +7,8 @@ description (a receipt's "2 x 3.50" under its item) completes the item above it,
 that is only a description (a column's heading read as one) is none. Which of an item's two
 sums is the unit price and which the amount is settled by its arithmetic where it can be, as a
 bookkeeper reads a column with no heading: the amount is the quantity times the unit price
-(:func:`priced`). Tags name the two where the arithmetic cannot tell them apart. Every other
+(:func:`priced`). Tags name the two where the arithmetic cannot tell them apart. Dates are
+read whole from the words tagged with either date (:func:`date_fields`). Every other
 field is its words in reading order, joined; a field tagged twice keeps its first value
 (a total printed in a box and again at the foot is one total). An address's postcode is put
 back into its country's format where OCR confused a letter and a digit
@@ -16,6 +17,7 @@ back into its country's format where OCR confused a letter and a digit
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
 from itertools import permutations
@@ -23,10 +25,11 @@ from itertools import permutations
 from helpers.step5 import postcodes
 from helpers.step5.alignment import lines_of
 from helpers.step5.ocr import OcrWord
-from helpers.step5.schema import ADDRESSES, parse_amount, parse_quantity, printed_currency
+from helpers.step5.schema import ADDRESSES, parse_amount, parse_date, parse_quantity, printed_currency
 
 ITEM_PREFIX = "item_"
 MONEY = ("unit_price", "amount")  # an item's two sums
+DATES = ("issue_date", "due_date")
 REPEATED = {"vendor_address", "customer_address", "vendor_name", "customer_name", "currency"}  # joined, not first
 
 
@@ -92,12 +95,70 @@ def line_items(item_words: list[tuple[str, OcrWord]]) -> list[dict]:
     return [priced(runs) for runs in items if any(field != "description" for field, _ in runs)]
 
 
+def date_spans(words: Sequence[OcrWord], tags: Sequence[str]) -> list[list[tuple[str, str]]]:
+    """Runs of neighbouring words tagged with either date field, each word as (field, text)."""
+    spans: list[list[tuple[str, str]]] = []
+    previous = False
+    for word, tag in zip(words, tags, strict=True):
+        field = tag[2:]
+        if field in DATES:
+            if previous:
+                spans[-1].append((field, word.text))
+            else:
+                spans.append([(field, word.text)])
+        previous = field in DATES
+    return spans
+
+
+def dates_in(span: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The dates a span holds, read left to right (the longest run of up to three words that reads
+    as a date, each time), as (the tag of most of its words, its text); a word that starts no date
+    is skipped."""
+    found, start = [], 0
+    while start < len(span):
+        for count in (3, 2, 1):
+            words = span[start : start + count]
+            text = " ".join(word for _, word in words)
+            if len(words) == count and reads_as_date(text):
+                found.append((Counter(field for field, _ in words).most_common(1)[0][0], text))
+                start += count
+                break
+        else:
+            start += 1
+    return found
+
+
+def reads_as_date(text: str) -> bool:
+    try:
+        parse_date(text)
+    except ValueError:
+        return False
+    return True
+
+
+def date_fields(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -> dict[str, str]:
+    """The issue and due dates, read from the words tagged with a date as whole dates (a tag that
+    changes inside "11 Mar 2025" does not cut it), each field its first date. An invoice with
+    two dates under one tag and none under the other has its earlier one as the issue date and
+    its later one as the due date, as a bookkeeper would read them."""
+    found = [date for span in date_spans(words, tags) for date in dates_in(span)]
+    fields: dict[str, str] = {}
+    for field, text in found:
+        fields.setdefault(field, text)
+    if kind == "invoice" and len(fields) == 1 and len({parse_date(text) for _, text in found}) > 1:
+        ordered = sorted(found, key=lambda date: parse_date(date[1]))
+        fields = {"issue_date": ordered[0][1], "due_date": ordered[-1][1]}
+    return fields
+
+
 def fields_from_tags(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -> dict:
     """The document's fields (strings as printed) from its OCR words and one IOB2 tag per word."""
-    fields: dict = {"kind": kind}
+    fields: dict = {"kind": kind, **date_fields(words, tags, kind)}
     item_words = []
     for field, run in entities(words, tags):
         text = " ".join(word.text for word in run)
+        if field in DATES:
+            continue
         if field.startswith(ITEM_PREFIX):
             item_words += [(field, word) for word in run]
         elif field in REPEATED and field in fields:

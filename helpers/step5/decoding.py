@@ -129,6 +129,7 @@ def dates_in(span: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def reads_as_date(text: str) -> bool:
+    """Whether ``text`` is a date in one of the forms the schema reads."""
     try:
         parse_date(text)
     except ValueError:

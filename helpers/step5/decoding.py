@@ -17,6 +17,7 @@ back into its country's format where OCR confused a letter and a digit
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
@@ -110,31 +111,27 @@ def date_spans(words: Sequence[OcrWord], tags: Sequence[str]) -> list[list[tuple
     return spans
 
 
-def dates_in(span: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def dates_in(span: list[tuple[str, str]]) -> list[tuple[str, str, dt.date]]:
     """The dates a span holds, read left to right (the longest run of up to three words that reads
-    as a date, each time), as (the tag of most of its words, its text); a word that starts no date
-    is skipped."""
+    as a date, each time), as (the tag of most of its words, its text, the day); a word that
+    starts no date is skipped."""
     found, start = [], 0
     while start < len(span):
         for count in (3, 2, 1):
             words = span[start : start + count]
+            if len(words) < count:
+                continue
             text = " ".join(word for _, word in words)
-            if len(words) == count and reads_as_date(text):
-                found.append((Counter(field for field, _ in words).most_common(1)[0][0], text))
-                start += count
-                break
+            try:
+                day = parse_date(text)
+            except ValueError:
+                continue
+            found.append((Counter(field for field, _ in words).most_common(1)[0][0], text, day))
+            start += count
+            break
         else:
             start += 1
     return found
-
-
-def reads_as_date(text: str) -> bool:
-    """Whether ``text`` is a date in one of the forms the schema reads."""
-    try:
-        parse_date(text)
-    except ValueError:
-        return False
-    return True
 
 
 def date_fields(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -> dict[str, str]:
@@ -144,10 +141,10 @@ def date_fields(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -> dic
     its later one as the due date, as a bookkeeper would read them."""
     found = [date for span in date_spans(words, tags) for date in dates_in(span)]
     fields: dict[str, str] = {}
-    for field, text in found:
+    for field, text, _ in found:
         fields.setdefault(field, text)
-    if kind == "invoice" and len(fields) == 1 and len({parse_date(text) for _, text in found}) > 1:
-        ordered = sorted(found, key=lambda date: parse_date(date[1]))
+    if kind == "invoice" and len(fields) == 1 and len({day for _, _, day in found}) > 1:
+        ordered = sorted(found, key=lambda date: date[2])
         fields = {"issue_date": ordered[0][1], "due_date": ordered[-1][1]}
     return fields
 

@@ -86,3 +86,38 @@ def test_dates_are_read_whole_and_an_invoices_two_dates_in_order():
     assert decoding.date_fields(later_first, ["B-issue_date", *["I-issue_date"] * 5], "invoice") == {
         "issue_date": "11 Mar 2025", "due_date": "29 Apr 2025",
     }  # fmt: skip
+
+
+def test_the_subtotal_tax_and_total_are_the_sums_the_items_add_up_to():
+    def words(text):
+        return [OcrWord(t, (i * 80, 0, i * 80 + 70, 20), 1.0) for i, t in enumerate(text.split())]
+
+    # the amount printed left of its label, and tagged wrong: the tax as the subtotal, the subtotal as an item
+    row = words("7,939.61 Sum 7,217.83 Tax 721.78 Lamp 1,000.00")
+    tags = ["B-total", "O", "B-item_amount", "O", "B-subtotal", "O", "O"]
+    items = [{"description": "Desk", "amount": "6,217.83"}, {"description": "Lamp", "amount": "1,000.00"}]
+    assert decoding.totals(row, tags, items) == {"subtotal": "7,217.83", "tax": "721.78", "total": "7,939.61"}
+    assert decoding.totals(row, tags, items[:1]) == {}  # no sum printed that the items add up to
+    assert decoding.totals(row, tags, [{"description": "Desk"}, *items[1:]]) == {}  # an item without an amount
+
+
+def test_a_number_ocr_could_not_read_is_worked_out_from_the_other_two():
+    assert decoding.completed({"quantity": "a", "unit_price": "2.50", "amount": "10.00"})["quantity"] == "4"
+    assert decoding.completed({"quantity": "3", "unit_price": "2L,71£", "amount": "65.13"})["unit_price"] == "21.71"
+    assert decoding.completed({"description": "Pens", "quantity": "3", "unit_price": "1.50"})["amount"] == "4.50"
+    # not where the other two do not give it exactly
+    assert decoding.completed({"quantity": "a", "unit_price": "3.00", "amount": "10.00"})["quantity"] == "a"
+    assert decoding.completed({"quantity": "3", "unit_price": "?", "amount": "10.00"})["unit_price"] == "?"
+
+
+def test_ocrs_confusions_are_put_back_where_a_format_says_which():
+    assert decoding.measured("Rice lkg") == "Rice 1kg"
+    assert decoding.measured("Whole milk lL") == "Whole milk 1L"
+    assert decoding.measured("Rice 1lkg") == "Rice 1lkg"  # a digit and a letter: which is wrong is not known
+    assert decoding.measured("Olive oil") == "Olive oil"
+    cut = [OcrWord("USD", (0, 0, 50, 20), 1.0), OcrWord("1", (60, 0, 70, 20), 1.0),
+           OcrWord("979.86", (85, 0, 160, 20), 1.0), OcrWord("5", (400, 0, 410, 20), 1.0)]  # fmt: skip
+    field_of = {id(cut[1]): "item_unit_price", id(cut[2]): "item_amount", id(cut[3]): "item_quantity"}
+    joined = decoding.thousands_joined(cut, field_of)
+    assert [w.text for w in joined] == ["USD", "1,979.86", "5"]
+    assert field_of[id(joined[1])] == "item_unit_price"

@@ -96,6 +96,11 @@ def test_bookkeeping_finds_amounts_that_do_not_add_up_and_dates_out_of_order():
     assert any("before issued" in p for p in schema.bookkeeping_problems(schema.Record.model_validate(early_due)))
     problems = schema.bookkeeping_problems(schema.Record.model_validate(wrong_line))
     assert problems[0].startswith("line 1:") and any("the lines sum to" in p for p in problems)
+    streetless = truth | {"customer_address": " ".join(truth["customer_address"].split()[-3:])}  # number lost
+    problems = schema.bookkeeping_problems(schema.Record.model_validate(streetless))
+    assert problems == [
+        f"customer_address: {streetless['customer_address']!r} has no house or flat number before its town"
+    ]
     undated = {k: v for k, v in truth.items() if k != "due_date"}
     assert schema.bookkeeping_problems(schema.Record.model_validate(undated)) == ["an invoice with no due date"]
     receipt = documents.draw("receipt", 3).truth()  # a receipt bills no one and falls due at once
@@ -110,6 +115,8 @@ def test_the_review_queue_keeps_every_document_once_with_its_reasons():
         "franc": good | {"currency": "CHF"},
         "no number": {k: v for k, v in good.items() if k != "number"},
         "off by one": good | {"tax": str(Decimal(good["tax"]) + 1)},
+        "a heading as the number": good | {"number": "Ref"},
+        "unsure": good | {"least_sure": {"customer_name": (0.11, "Emrna"), "number": (0.9, good["number"])}},
     }
     routed = schema.route(batch)
     assert set(routed.passed) == {"good"} and set(routed.review) == set(batch) - {"good"}
@@ -117,7 +124,9 @@ def test_the_review_queue_keeps_every_document_once_with_its_reasons():
     assert any(r.startswith("currency:") for r in routed.review["franc"])
     assert any(r.startswith("number:") for r in routed.review["no number"])
     assert any("subtotal" in r for r in routed.review["off by one"])
-    assert routed.straight_through_rate == pytest.approx(0.2)
+    assert routed.review["a heading as the number"] == ["number: 'Ref' has no digit: not a document number"]
+    assert routed.review["unsure"] == ["customer_name: OCR is unsure of 'Emrna' (confidence 0.11)"]
+    assert routed.straight_through_rate == pytest.approx(1 / 7)
     again = schema.route({"off by one": good, "good": good}, routed)  # fixed, re-run: moved, not copied
     assert set(again.passed) == {"good", "off by one"} and "off by one" not in again.review
     assert len(again.passed) + len(again.review) == len(batch)

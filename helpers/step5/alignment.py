@@ -27,6 +27,11 @@ def area(box: Box) -> int:
     return max(box[2] - box[0], 0) * max(box[3] - box[1], 0)
 
 
+def gap(a: Box, b: Box) -> int:
+    """The horizontal distance between two boxes (0 where they overlap across)."""
+    return max(0, a[0] - b[2], b[0] - a[2])
+
+
 def intersection(a: Box, b: Box) -> int:
     return area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
 

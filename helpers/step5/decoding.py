@@ -4,34 +4,52 @@ A tag says which field a word belongs to, not which line item: items are rebuilt
 their words are. The words tagged with an item field are grouped into lines (lines that follow
 a slanted page, :func:`~helpers.step5.alignment.lines_of`), one item per line; a line with no
 description (a receipt's "2 x 3.50" under its item) completes the item above it, and an item
-that is only a description (a column's heading read as one) is none. Which of an item's two
-sums is the unit price and which the amount is settled by its arithmetic where it can be, as a
-bookkeeper reads a column with no heading: the amount is the quantity times the unit price
-(:func:`priced`). Tags name the two where the arithmetic cannot tell them apart. Dates are
-read whole from the words tagged with either date (:func:`date_fields`). Every other
-field is its words in reading order, joined; a field tagged twice keeps its first value
-(a total printed in a box and again at the foot is one total). An address's postcode is put
-back into its country's format where OCR confused a letter and a digit
-(:mod:`~helpers.step5.postcodes`).
+that is only a description (a column's heading read as one) is none. The rest is read as a
+bookkeeper reads a page, by its arithmetic: which of an item's two sums is the unit price and
+which the amount (the amount is the quantity times the unit price, :func:`priced`); a number
+OCR could not read, from the item's other two (:func:`completed`); and the subtotal, tax and
+total, from the sums printed on the page that the items add up to (:func:`totals`). Tags name
+what the arithmetic cannot tell apart. Names and addresses are settled by where their words
+sit (:mod:`~helpers.step5.parties`), dates are read whole (:func:`date_fields`), and every
+other field is its words in reading order, joined; a field tagged twice keeps its first value.
+What OCR confuses is put back where a format says which it was: a postcode
+(:mod:`~helpers.step5.postcodes`), the number before a unit ("lkg" is "1kg"), a sum cut at its
+thousands separator. For the fields no arithmetic or format can check (names, addresses, the
+number), the confidence of OCR's least sure word is kept for the review queue
+(:func:`least_sure`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
+from decimal import Decimal
 from itertools import permutations
 
-from helpers.step5 import postcodes
-from helpers.step5.alignment import lines_of
+from helpers.step5 import parties, postcodes
+from helpers.step5.alignment import gap, lines_of
 from helpers.step5.ocr import OcrWord
-from helpers.step5.schema import ADDRESSES, parse_amount, parse_date, parse_quantity, printed_currency
+from helpers.step5.schema import (
+    ADDRESSES,
+    CENT,
+    parse_amount,
+    parse_date,
+    parse_quantity,
+    printed_currency,
+    strip_currency,
+)
 
 ITEM_PREFIX = "item_"
+MEASURE = re.compile(r"^([OolI|]+)(kg|g|L|ml|TB|GB)$")  # "1kg", "1L": a number then its unit
+THOUSANDS_HEAD, THOUSANDS_TAIL = re.compile(r"^\d{1,3}$"), re.compile(r"^\d{3}[.,]\d\d$")
+CENTS = re.compile(r"\d[.,]\d\d$")  # a sum of money as printed: its cents shown
 MONEY = ("unit_price", "amount")  # an item's two sums
 DATES = ("issue_date", "due_date")
 REPEATED = {"vendor_address", "customer_address", "vendor_name", "customer_name", "currency"}  # joined, not first
+UNCHECKED = parties.PARTY_FIELDS | {"number"}  # no sum or date format checks them
 
 
 def entities(words: Sequence[OcrWord], tags: Sequence[str]) -> list[tuple[str, list[OcrWord]]]:
@@ -48,6 +66,18 @@ def entities(words: Sequence[OcrWord], tags: Sequence[str]) -> list[tuple[str, l
     return runs
 
 
+def measured(text: str) -> str:
+    """``text`` with each number printed before a unit ("1kg", "1L") read as digits where OCR took
+    a digit for a look-alike letter ("lkg" is "1kg": a unit follows a number, not a letter)."""
+    words = []
+    for word in text.split(" "):
+        match = MEASURE.match(word)
+        if match:
+            word = "".join(postcodes.DIGIT_FOR.get(char, char) for char in match[1]) + match[2]
+        words.append(word)
+    return " ".join(words)
+
+
 def runs_of(line: list[OcrWord], field_of: dict[int, str]) -> list[tuple[str, str]]:
     """(field, text) for each run of neighbouring words with one item field, in the line's order."""
     runs: list[tuple[str, list[str]]] = []
@@ -57,7 +87,7 @@ def runs_of(line: list[OcrWord], field_of: dict[int, str]) -> list[tuple[str, st
             runs[-1][1].append(word.text)
         else:
             runs.append((field, [word.text]))
-    return [(field, " ".join(texts)) for field, texts in runs]
+    return [(field, measured(" ".join(texts)) if field == "description" else " ".join(texts)) for field, texts in runs]
 
 
 def priced(runs: list[tuple[str, str]]) -> dict:
@@ -79,7 +109,50 @@ def priced(runs: list[tuple[str, str]]) -> dict:
             if quantity * unit == amount:
                 values["unit_price"], values["amount"] = unit_text, amount_text
                 break
+    return completed(values)
+
+
+def readable(values: dict, field: str, parse) -> Decimal | int | None:
+    """``values[field]`` parsed, or None where it is missing or unreadable."""
+    try:
+        return parse(values[field])
+    except (KeyError, ValueError):
+        return None
+
+
+def completed(values: dict) -> dict:
+    """An item with one of its three numbers missing or unreadable ("a" for a 4) worked out from
+    the other two, where they give it exactly: a whole quantity, a unit price in cents."""
+    quantity = readable(values, "quantity", parse_quantity)
+    unit = readable(values, "unit_price", parse_amount)
+    amount = readable(values, "amount", parse_amount)
+    if quantity is None and unit and amount and amount % unit == 0:
+        values["quantity"] = str(int(amount / unit))
+    elif unit is None and quantity and amount is not None and (amount / quantity).quantize(CENT) * quantity == amount:
+        values["unit_price"] = str((amount / quantity).quantize(CENT))
+    elif amount is None and quantity is not None and unit is not None and "description" in values:
+        values["amount"] = str(quantity * unit)
     return values
+
+
+def thousands_joined(line: list[OcrWord], field_of: dict[int, str]) -> list[OcrWord]:
+    """``line`` with a sum that OCR cut at its thousands separator ("1" and "979.86" for
+    "1,979.86") joined again into one word, which keeps the first part's field."""
+    out: list[OcrWord] = []
+    for word in line:
+        before = out[-1] if out else None
+        if (
+            before is not None
+            and THOUSANDS_HEAD.match(before.text)
+            and THOUSANDS_TAIL.match(word.text)
+            and gap(before.box, word.box) < word.box[3] - word.box[1]
+        ):
+            box = (before.box[0], min(before.box[1], word.box[1]), word.box[2], max(before.box[3], word.box[3]))
+            out[-1] = OcrWord(f"{before.text},{word.text}", box, min(before.confidence, word.confidence), word.line)
+            field_of[id(out[-1])] = field_of[id(before)]
+        else:
+            out.append(word)
+    return out
 
 
 def line_items(item_words: list[tuple[str, OcrWord]]) -> list[dict]:
@@ -88,7 +161,7 @@ def line_items(item_words: list[tuple[str, OcrWord]]) -> list[dict]:
     field_of = {id(word): field for field, word in item_words}
     items: list[list[tuple[str, str]]] = []
     for line in lines_of([word for _, word in item_words]):
-        runs = runs_of(line, field_of)
+        runs = runs_of(thousands_joined(line, field_of), field_of)
         if any(field == "description" for field, _ in runs):
             items.append(runs)
         elif items:
@@ -149,8 +222,52 @@ def date_fields(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -> dic
     return fields
 
 
+def money_words(words: Sequence[OcrWord], tags: Sequence[str]) -> list[tuple[int, str, str, Decimal]]:
+    """(position, tag's field, text, value) of each word printed as a sum of money (cents shown)."""
+    found = []
+    for n, (word, tag) in enumerate(zip(words, tags, strict=True)):
+        if CENTS.search(strip_currency(word.text)[0].rstrip(".,:;")):
+            with suppress(ValueError):
+                found.append((n, tag[2:], word.text, parse_amount(word.text)))
+    return found
+
+
+def totals(words: Sequence[OcrWord], tags: Sequence[str], items: list[dict]) -> dict[str, str]:
+    """The subtotal, tax and total as a bookkeeper finds them on a page whose items are read:
+    the subtotal is the sum printed that the items' amounts add up to, the total a sum printed
+    that is the subtotal plus another (the tax), whatever the tags say; where several sums
+    would do, the ones tagged so. Empty where the arithmetic settles nothing (an item without
+    an amount, no sum printed that the items add up to)."""
+    try:
+        lines = sum((parse_amount(item["amount"]) for item in items), Decimal(0))
+    except (KeyError, ValueError):
+        return {}
+    money = money_words(words, tags)
+    best, best_agreement = {}, -1
+    for subtotal in (m for m in money if items and m[3] == lines):
+        for tax, total in permutations(money, 2):
+            if subtotal[3] + tax[3] != total[3] or tax[0] == subtotal[0]:
+                continue
+            agreement = (subtotal[1] == "subtotal") + (tax[1] == "tax") + (total[1] == "total")
+            if agreement > best_agreement:
+                best, best_agreement = {"subtotal": subtotal[2], "tax": tax[2], "total": total[2]}, agreement
+    return best
+
+
+def least_sure(words: Sequence[OcrWord], tags: Sequence[str]) -> dict[str, tuple[float, str]]:
+    """For each field OCR's confidence cannot be checked by arithmetic or a format (names,
+    addresses, the number), the confidence of its least sure word, and that word."""
+    found: dict[str, tuple[float, str]] = {}
+    for word, tag in zip(words, tags, strict=True):
+        field = tag[2:]
+        if field in UNCHECKED and (field not in found or word.confidence < found[field][0]):
+            found[field] = (round(word.confidence, 2), word.text)
+    return found
+
+
 def fields_from_tags(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -> dict:
     """The document's fields (strings as printed) from its OCR words and one IOB2 tag per word."""
+    tags = parties.settled(words, tags)
     fields: dict = {"kind": kind, **date_fields(words, tags, kind)}
     item_words = []
     for field, run in entities(words, tags):
@@ -167,6 +284,8 @@ def fields_from_tags(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -
         if name in fields:
             fields[name] = postcodes.corrected(fields[name])
     fields["line_items"] = line_items(item_words)
+    fields.update(totals(words, tags, fields["line_items"]))
+    fields["least_sure"] = least_sure(words, tags)
     if "currency" not in fields and printed_currency(fields):  # only glued to the amounts: "€12.00"
         fields["currency"] = printed_currency(fields)
     return fields

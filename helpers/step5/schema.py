@@ -32,6 +32,7 @@ CURRENCY_CODES = ("EUR", "USD", "GBP")
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y")
 AMOUNT = re.compile(r"^-?\d+(?:[.,]\d+)*$")
 CENT = Decimal("0.01")
+UNSURE = 0.45  # a name, address or number holding a word OCR read with less confidence goes to review
 
 
 def strip_currency(text: str) -> tuple[str, str | None]:
@@ -156,6 +157,13 @@ class Record(BaseModel):
             fields["currency"] = found
         return fields
 
+    @field_validator("number")
+    @classmethod
+    def _number(cls, value):
+        if not any(char.isdigit() for char in value):
+            raise ValueError(f"{value!r} has no digit: not a document number")
+        return value
+
     @field_validator("subtotal", "tax", "total", mode="before")
     @classmethod
     def _amount(cls, value):
@@ -169,7 +177,8 @@ class Record(BaseModel):
 
 def bookkeeping_problems(record: Record) -> list[str]:
     """What a bookkeeper would query: amounts that do not add up, dates out of order, an address
-    that does not end in a postcode (:func:`~helpers.step5.postcodes.ends_in_postcode`), an
+    that does not end in a postcode (:func:`~helpers.step5.postcodes.ends_in_postcode`) or has no
+    number before its town (a street address has one, and OCR or a tag can lose it), an
     invoice that does not say whom it bills or by when (:data:`INVOICE_NEEDS`)."""
     missing = [name for name in INVOICE_NEEDS if not getattr(record, name)] if record.kind == "invoice" else []
     problems = [f"an invoice with no {name.replace('_', ' ')}" for name in missing]
@@ -190,9 +199,23 @@ def bookkeeping_problems(record: Record) -> list[str]:
         problems.append(f"due {record.due_date} before issued {record.issue_date}")
     for name in ADDRESSES:
         address = getattr(record, name)
-        if address is not None and not postcodes.ends_in_postcode(address.replace(",", " ")):
+        if address is None:
+            continue
+        if not postcodes.ends_in_postcode(address.replace(",", " ")):
             problems.append(f"{name}: {address!r} does not end in a postcode of a known format")
+        if not any(char.isdigit() for char in " ".join(address.replace(",", " ").split()[:-2])):
+            problems.append(f"{name}: {address!r} has no house or flat number before its town")
     return problems
+
+
+def unsure_reads(fields: dict) -> list[str]:
+    """The fields no check can vouch for (:func:`~helpers.step5.decoding.least_sure`) that hold a
+    word OCR read with less than :data:`UNSURE` confidence: a person should look at them."""
+    return [
+        f"{name}: OCR is unsure of {word!r} (confidence {confidence:.2f})"
+        for name, (confidence, word) in sorted((fields.get("least_sure") or {}).items())
+        if confidence < UNSURE
+    ]
 
 
 def validation_reasons(error: ValidationError) -> list[str]:
@@ -229,7 +252,7 @@ def route(extracted: dict[str, dict], routed: Routed | None = None) -> Routed:
         except ValidationError as error:
             routed.review[document_id] = validation_reasons(error)
             continue
-        problems = bookkeeping_problems(record)
+        problems = bookkeeping_problems(record) + unsure_reads(fields)
         if problems:
             routed.review[document_id] = problems
         else:

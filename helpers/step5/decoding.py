@@ -49,6 +49,7 @@ CENTS = re.compile(r"\d[.,]\d\d$")  # a sum of money as printed: its cents shown
 MONEY = ("unit_price", "amount")  # an item's two sums
 DATES = ("issue_date", "due_date")
 REPEATED = {"vendor_address", "customer_address", "vendor_name", "customer_name", "currency"}  # joined, not first
+# (a currency printed beside every amount is joined once: "USD", not "USD USD USD")
 UNCHECKED = parties.PARTY_FIELDS | {"number"}  # no sum or date format checks them
 
 
@@ -277,7 +278,8 @@ def fields_from_tags(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -
         if field.startswith(ITEM_PREFIX):
             item_words += [(field, word) for word in run]
         elif field in REPEATED and field in fields:
-            fields[field] += " " + text
+            if not (field == "currency" and text in fields[field].split()):
+                fields[field] += " " + text
         else:
             fields.setdefault(field, text)
     for name in ADDRESSES:

@@ -21,6 +21,8 @@ from helpers.step5 import alignment, dataset, layout_model, ocr, rules, schema, 
 from helpers.step5.dataset import Sample
 
 SPLIT_KEYS = {"test_seen": "seen_layouts", "test_unseen": "unseen_layout"}
+THRESHOLDS = tuple(round(0.05 * n, 2) for n in range(13))  # of OCR confidence, 0 to 0.6
+KEEP_PASSING = 0.95  # the share of right documents a threshold must still pass
 
 
 def read_all(model: LayoutLMForTokenClassification, samples: Sequence[Sample]) -> dict[str, dict]:
@@ -33,10 +35,10 @@ def all_right(found: dict, truth: dict) -> bool:
     return scoring.field_pairs(found) == scoring.field_pairs(truth)
 
 
-def review_rates(found: dict[str, dict], samples: Sequence[Sample]) -> dict[str, float]:
+def review_rates(found: dict[str, dict], samples: Sequence[Sample], unsure: float = schema.UNSURE) -> dict[str, float]:
     """Route the extractions (:func:`~helpers.step5.schema.route`) and score the queue against
     the truth: the share of wrong documents caught, the share of right ones passed."""
-    routed = schema.route(found)
+    routed = schema.route(found, unsure=unsure)
     right = [s.id for s in samples if all_right(found[s.id], s.truth)]
     wrong = [s.id for s in samples if s.id not in right]
     return {
@@ -45,6 +47,19 @@ def review_rates(found: dict[str, dict], samples: Sequence[Sample]) -> dict[str,
         "step5.validation.documents_wrong": len(wrong),
         "step5.validation.documents_right": len(right),
     }
+
+
+def threshold_sweep(
+    found: dict[str, dict], samples: Sequence[Sample], thresholds: Sequence[float] = THRESHOLDS
+) -> dict[float, dict[str, float]]:
+    """The review queue's rates (:func:`review_rates`) for each threshold of OCR confidence."""
+    return {threshold: review_rates(found, samples, threshold) for threshold in thresholds}
+
+
+def chosen_threshold(sweep: dict[float, dict[str, float]], keep: float = KEEP_PASSING) -> float:
+    """The highest threshold whose straight-through rate is at least ``keep``: as many unsure
+    reads sent to a person as the right documents can bear."""
+    return max(t for t, rates in sweep.items() if rates["step5.validation.straight_through_rate"] >= keep)
 
 
 def scores(found: dict[str, dict], samples: Sequence[Sample], prefix: str = "field_f1") -> dict[str, float]:

@@ -32,7 +32,10 @@ CURRENCY_CODES = ("EUR", "USD", "GBP")
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y")
 AMOUNT = re.compile(r"^-?\d+(?:[.,]\d+)*$")
 CENT = Decimal("0.01")
-UNSURE = 0.45  # a name, address or number holding a word OCR read with less confidence goes to review
+# A name, address or number holding a word OCR read with less confidence goes to review: the
+# highest threshold that still passes 95 % of the right validation documents
+# (:func:`~helpers.step5.evaluation.chosen_threshold`, shown in notebook 5.3).
+UNSURE = 0.45
 
 
 def strip_currency(text: str) -> tuple[str, str | None]:
@@ -208,13 +211,13 @@ def bookkeeping_problems(record: Record) -> list[str]:
     return problems
 
 
-def unsure_reads(fields: dict) -> list[str]:
+def unsure_reads(fields: dict, unsure: float = UNSURE) -> list[str]:
     """The fields no check can vouch for (:func:`~helpers.step5.decoding.least_sure`) that hold a
-    word OCR read with less than :data:`UNSURE` confidence: a person should look at them."""
+    word OCR read with less than ``unsure`` confidence: a person should look at them."""
     return [
         f"{name}: OCR is unsure of {word!r} (confidence {confidence:.2f})"
         for name, (confidence, word) in sorted((fields.get("least_sure") or {}).items())
-        if confidence < UNSURE
+        if confidence < unsure
     ]
 
 
@@ -239,10 +242,11 @@ class Routed:
         return len(self.passed) / max(len(self.passed) + len(self.review), 1)
 
 
-def route(extracted: dict[str, dict], routed: Routed | None = None) -> Routed:
-    """Validate each extracted document (id -> fields) and check its books; a document that passes
-    goes to ``passed``, one that fails to ``review`` with its reasons. Routing into an existing
-    :class:`Routed` replaces a document's earlier outcome: a re-run duplicates nothing."""
+def route(extracted: dict[str, dict], routed: Routed | None = None, unsure: float = UNSURE) -> Routed:
+    """Validate each extracted document (id -> fields) and check its books and how sure OCR was
+    (:func:`unsure_reads`); a document that passes goes to ``passed``, one that fails to
+    ``review`` with its reasons. Routing into an existing :class:`Routed` replaces a document's
+    earlier outcome: a re-run duplicates nothing."""
     routed = routed if routed is not None else Routed()
     for document_id, fields in extracted.items():
         routed.passed.pop(document_id, None)
@@ -252,7 +256,7 @@ def route(extracted: dict[str, dict], routed: Routed | None = None) -> Routed:
         except ValidationError as error:
             routed.review[document_id] = validation_reasons(error)
             continue
-        problems = bookkeeping_problems(record) + unsure_reads(fields)
+        problems = bookkeeping_problems(record) + unsure_reads(fields, unsure)
         if problems:
             routed.review[document_id] = problems
         else:

@@ -13,7 +13,7 @@ echo "[tests] data manifest"
 
 echo "[tests] pytest: unit tests and notebooks (nbval, lax)"
 set +e
-"$COURSE_PY" -m pytest tests Step-*/ --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider "$@"
+"$COURSE_PY" -m pytest tests Step-*/ --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider --durations=25 "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

@@ -53,7 +53,7 @@ def test_tiny_rag_rebuild_trains_saves_and_answers_from_the_store(tmp_path):
     assert step4_rebuild.main(["--tiny", "--out", str(tmp_path)]) == 0
     record = json.loads((tmp_path / "TRAINING.json").read_text())
     assert record["steps"] >= 1 and record["start"] == "checkpoints/step3/llava"
-    assert record["metrics"]["step4.tiny.sources"] == 3
+    assert record["metrics"]["step4.tiny.retrieved"] == 3 and record["metrics"]["step4.tiny.sources"] == 1
     assert record["data_version"] == data.version()
     model, processor = llava.load_checkpoint(tmp_path / "llava")
     assert model.config.image_seq_length == llava.GRID**2 and processor.tokenizer.pad_token == "<pad>"

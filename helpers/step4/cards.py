@@ -18,6 +18,7 @@ or :data:`NOT_IN_SOURCES` when the card does not hold it (a concept without a gl
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ import numpy as np
 from helpers import data, grid_scenes
 
 NOT_IN_SOURCES = "not in the sources"
+CODE_POINTS = re.compile(r"U\+[0-9A-F]{4,6}(?: U\+[0-9A-F]{4,6})*")  # as a card writes them: "U+1F415"
 SHELF_ROWS = "ABCDEFGH"
 SHELF_COLUMNS = 9
 PRICES = (1, 99)  # whole euros, both ends included

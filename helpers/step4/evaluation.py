@@ -197,20 +197,25 @@ def answer_metrics(setup: Setup) -> tuple[dict[str, float], dict[str, Asking]]:
 
 def abstention_metrics(setup: Setup, rag_answers: list[Answer]) -> dict[str, float]:
     """Recall: questions no source answers (the gold card taken out of what retrieval found, and
-    meanings the card lacks) answered "not in the sources"; false rate: answerable ones answered so."""
+    meanings the card lacks) answered "not in the sources"; false rate: answerable ones answered
+    so. The pipeline's (its relevance check, then the generator) and, for comparison, the
+    generator's alone (every card retrieval found put in its prompt)."""
     asked, rag = setup.asked, setup.rag
-    vectors = retrieval.embed_queries([a.query for a in asked], rag.towers)
+    queries = [a.query for a in asked]
+    vectors = retrieval.embed_queries(queries, rag.towers)
     without_gold = []
     for a, vector in zip(asked, vectors, strict=True):
-        hits = retrieval.retrieve(rag.collection, a.query, vector, setup.k + 1)
-        others = [h for h in hits if h.properties["concept_id"] != a.question.concept_id][: setup.k]
-        without_gold.append([source_of(h) for h in others])
-    abstained = np.array([b.abstained for b in replies_with(rag, asked, without_gold)])
+        hits = retrieval.retrieve(rag.collection, a.query, vector, setup.k + 1, retrieval.ROUTED)
+        without_gold.append([h for h in hits if h.properties["concept_id"] != a.question.concept_id][: setup.k])
+    pipeline_said = np.array([b.abstained for b in rag.answer(queries, without_gold)])
+    sources = [[source_of(h) for h in hits] for hits in without_gold]
+    generator_said = np.array([b.abstained for b in replies_with(rag, asked, sources)])
     said_no = np.array([a.abstained for a in rag_answers])
     can = answerable(asked)
     return {
-        "step4.abstain.recall": round(float(np.concatenate([abstained, said_no[~can]]).mean()), 4),
+        "step4.abstain.recall": round(float(np.concatenate([pipeline_said, said_no[~can]]).mean()), 4),
         "step4.abstain.false_rate": round(float(said_no[can].mean()), 4),
+        "step4.abstain.generator_recall": round(float(np.concatenate([generator_said, said_no[~can]]).mean()), 4),
     }
 
 
@@ -244,7 +249,7 @@ def retrieval_metrics(setup: Setup) -> dict[str, float]:
         queries = [a.query for a in asked]
         vectors = retrieval.embed_queries(queries, setup.rag.towers)
         gold = [a.question.concept_id for a in asked]
-        for method in retrieval.METHODS:
+        for method in (*retrieval.METHODS, retrieval.ROUTED):
             recall = retrieval.recall_at_k(setup.rag.collection, queries, gold, vectors, method, ks=(5,))
             metrics[f"step4.retrieval.recall5.{modality}.{method}"] = round(recall[5], 4)
     return metrics

@@ -3,9 +3,10 @@
 A question given with a picture, a spoken name or a video says "this"; once retrieval has
 found what it is, the question names the best hit ("How much does this cost?" becomes
 "How much does the pear cost?"), as a pipeline that captions or transcribes a query does,
-so that the generator can check each card's name against the question. The cards come
-from the store, so a knowledge update (new catalog facts upserted) changes the answers
-without touching the model. Each stage is timed.
+and only the cards about what the question names are read (:mod:`~helpers.step4.relevance`):
+where retrieval found none, the answer is "not in the sources". The cards come from the
+store, so a knowledge update (new catalog facts upserted) changes the answers without
+touching the model. Each stage is timed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from transformers import LlavaForConditionalGeneration, PreTrainedTokenizerFast
 
 from helpers import embeddings
-from helpers.step4 import cards, generator, retrieval
+from helpers.step4 import cards, generator, relevance, retrieval
 from helpers.step4.retrieval import Query
 from helpers.vector_store import Collection, Hit
 
@@ -28,7 +29,7 @@ DEFAULT_K = 1  # the course generator trained on one source at a time; notebook 
 @dataclass
 class Answer:
     """What ``ask`` returns: the question as the generator saw it, the reply split into answer and
-    citation, the sources, and each stage's seconds."""
+    citation, the sources it read (the retrieved cards about the question), and each stage's seconds."""
 
     question: str
     reply: str
@@ -36,6 +37,7 @@ class Answer:
     cited: Hit | None
     sources: list[Hit]
     seconds: dict[str, float] = field(default_factory=dict)
+    retrieved: list[Hit] = field(default_factory=list)  # all retrieval found, about the question or not
 
     @property
     def abstained(self) -> bool:
@@ -70,11 +72,11 @@ class RAG:
     pictures: generator.DisplayPictures
     towers: embeddings.Towers | None = None
 
-    def ask(self, query: Query, k: int = DEFAULT_K, method: str = "vector") -> Answer:
+    def ask(self, query: Query, k: int = DEFAULT_K, method: str = retrieval.ROUTED) -> Answer:
         """One question, end to end (k = 0 asks closed-book: no retrieval, no sources)."""
         return self.ask_many([query], k, method)[0]
 
-    def ask_many(self, queries: list[Query], k: int = DEFAULT_K, method: str = "vector") -> list[Answer]:
+    def ask_many(self, queries: list[Query], k: int = DEFAULT_K, method: str = retrieval.ROUTED) -> list[Answer]:
         """Many questions: embedded together, retrieved one by one, generated in batches."""
         if k < 0:
             raise ValueError(f"k must be 0 (closed-book) or more, got {k}")
@@ -86,9 +88,7 @@ class RAG:
             for q, v in zip(queries, vectors, strict=True)
         ]
         searched = time.perf_counter()
-        questions = [named_question(q, h) for q, h in zip(queries, hits, strict=True)]
-        sources = [[source_of(hit) for hit in h] for h in hits]
-        replies = generator.generate(self.model, self.tokenizer, self.pictures, questions, sources)
+        answers = self.answer(queries, hits, closed_book=not k)
         done = time.perf_counter()
         share = len(queries)
         seconds = {
@@ -96,11 +96,34 @@ class RAG:
             "search": (searched - embedded) / share,
             "generate": (done - searched) / share,
         }
+        for answer in answers:
+            answer.seconds = dict(seconds)
+        return answers
+
+    def answer(self, queries: list[Query], hits: list[list[Hit]], closed_book: bool = False) -> list[Answer]:
+        """Answers from what retrieval found: each question named, its hits kept where they are
+        about it (:func:`~helpers.step4.relevance.about`), and generated from those; a question
+        left with no source is answered "not in the sources" without generating (unless asked
+        ``closed_book``, with no sources on purpose)."""
+        questions = [named_question(q, h) for q, h in zip(queries, hits, strict=True)]
+        kept = [relevance.about(question, h) for question, h in zip(questions, hits, strict=True)]
+        asked = [n for n, h in enumerate(kept) if h or closed_book]
+        replies = [cards.NOT_IN_SOURCES] * len(queries)
+        if asked:
+            generated = generator.generate(
+                self.model,
+                self.tokenizer,
+                self.pictures,
+                [questions[n] for n in asked],
+                [[source_of(hit) for hit in kept[n]] for n in asked],
+            )
+            for n, reply in zip(asked, generated, strict=True):
+                replies[n] = reply
         answers = []
-        for question, reply, found in zip(questions, replies, hits, strict=True):
+        for question, reply, found, everything in zip(questions, replies, kept, hits, strict=True):
             answer, cited = generator.parse(reply)
             source = found[cited - 1] if cited is not None and 1 <= cited <= len(found) else None
-            answers.append(Answer(question, reply, answer, source, found, dict(seconds)))
+            answers.append(Answer(question, reply, answer, source, found, retrieved=everything))
         return answers
 
 

@@ -81,7 +81,7 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
             vectors = dict.fromkeys(knowledge_base.VECTORS, embeddings.anchors_for(concepts))
             rag = RAG(knowledge_base.build(store, 0, concepts, vectors), saved, saved_processor.tokenizer, pictures)
             answer = rag.ask(Query(f"How much does the {concepts[0].name} cost?"), k=3)
-            metrics = {"step4.tiny.sources": len(answer.sources)}
+            metrics = {"step4.tiny.retrieved": len(answer.retrieved), "step4.tiny.sources": len(answer.sources)}
     else:
         metrics = evaluation.evaluate_generator(saved, saved_processor.tokenizer, pictures, args.k, args.count)
     record = {

@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from helpers import data, embeddings
+from helpers.step4 import cards
 from helpers.towers import EMBED_DIM
 from helpers.vector_store import Collection, Hit, VectorStoreError
 
 MODALITIES = ("text", "image", "speech", "video")
 METHODS = ("vector", "keyword", "hybrid")
+ROUTED = "auto"  # keyword search for a question that quotes code points (exact things words find), vector otherwise
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,14 @@ def retrieve(
     method: str = "vector",
     alpha: float = 0.5,
 ) -> list[Hit]:
-    """The top ``k`` cards for ``query`` (``vector``: its embedding, from :func:`embed_queries`)."""
+    """The top ``k`` cards for ``query`` (``vector``: its embedding, from :func:`embed_queries`) by
+    ``method``, one of :data:`METHODS` or :data:`ROUTED`: a question that quotes code points is
+    searched by keyword (BM25), which finds the card that holds them (hybrid search's vector half
+    ranks a card such as "input symbols" first for every such question); any other by vector search."""
+    if method == ROUTED:
+        method = "keyword" if cards.CODE_POINTS.search(query.question) else "vector"
     if method not in METHODS:
-        raise ValueError(f"unknown retrieval method {method!r}; use one of {METHODS}")
+        raise ValueError(f"unknown retrieval method {method!r}; use one of {(*METHODS, ROUTED)}")
     size = collection.count()
     if not 1 <= k <= size:
         raise VectorStoreError(f"k must be between 1 and the {size} cards of {collection.name}, got {k}")

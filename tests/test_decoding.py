@@ -115,9 +115,23 @@ def test_ocrs_confusions_are_put_back_where_a_format_says_which():
     assert decoding.measured("Whole milk lL") == "Whole milk 1L"
     assert decoding.measured("Rice 1lkg") == "Rice 1lkg"  # a digit and a letter: which is wrong is not known
     assert decoding.measured("Olive oil") == "Olive oil"
-    cut = [OcrWord("USD", (0, 0, 50, 20), 1.0), OcrWord("1", (60, 0, 70, 20), 1.0),
-           OcrWord("979.86", (85, 0, 160, 20), 1.0), OcrWord("5", (400, 0, 410, 20), 1.0)]  # fmt: skip
-    field_of = {id(cut[1]): "item_unit_price", id(cut[2]): "item_amount", id(cut[3]): "item_quantity"}
+    cut = [OcrWord("2", (0, 0, 10, 20), 1.0), OcrWord("125.00", (25, 0, 100, 20), 1.0),
+           OcrWord("1", (160, 0, 170, 20), 1.0), OcrWord("979.86", (185, 0, 260, 20), 1.0)]  # fmt: skip
+    fields = ("item_quantity", "item_amount", "item_unit_price", "item_amount")
+    field_of = {id(word): field for word, field in zip(cut, fields, strict=True)}
     joined = decoding.thousands_joined(cut, field_of)
-    assert [w.text for w in joined] == ["USD", "1,979.86", "5"]
-    assert field_of[id(joined[1])] == "item_unit_price"
+    assert [w.text for w in joined] == ["2", "125.00", "1,979.86"]  # a quantity before a sum is no thousands
+    assert field_of[id(joined[2])] == "item_unit_price"
+
+
+def test_the_least_sure_word_of_each_unchecked_value_is_kept_for_review():
+    def words(text, sure):
+        pairs = enumerate(zip(text.split(), sure, strict=True))
+        return [OcrWord(t, (i * 80, 0, i * 80 + 70, 20), c) for i, (t, c) in pairs]
+
+    row = words("Ref INV-7 Emma Cruz Ref2 Total 12.00", [0.9, 0.8, 0.3, 0.6, 0.1, 0.2, 0.05])
+    tags = ["O", "B-number", "B-customer_name", "I-customer_name", "B-number", "O", "B-total"]
+    # the number keeps its first run, so its second ("Ref2", 0.1) is not in its value; a total is checked by sums
+    assert decoding.fields_from_tags(row, tags, "invoice")["least_sure"] == {
+        "number": (0.8, "INV-7"), "customer_name": (0.3, "Emma"),
+    }  # fmt: skip

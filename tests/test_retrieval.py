@@ -35,14 +35,13 @@ def test_each_method_finds_the_card_a_text_question_names(knowledge):
     catalog = cards.draw_catalog(concepts, seed=0)
     asked = {q.kind: q for q in cards.questions_about(concepts[7], catalog[concepts[7].id])}
     price, code = Query(asked["price"].text), Query(asked["which emoji"].text)
-    gold_ids = [concepts[7].id] * 2
+    gold = [concepts[7].id] * 2
     vectors = embed_queries([price, code])
     assert retrieve(collection, price, vectors[0], k=1)[0].properties["concept_id"] == concepts[7].id
     assert retrieve(collection, code, vectors[1], k=1, method="keyword")[0].properties["concept_id"] == concepts[7].id
     assert len(retrieve(collection, code, vectors[1], k=5, method="hybrid")) == 5
     routed = [retrieve(collection, q, v, k=1, method=ROUTED)[0] for q, v in zip([price, code], vectors, strict=True)]
-    assert [hit.properties["concept_id"] for hit in routed] == gold_ids  # code points by keyword, the rest by vector
-    gold = [concepts[7].id] * 2
+    assert [hit.properties["concept_id"] for hit in routed] == gold  # code points by keyword, the rest by vector
     recall = recall_at_k(collection, [price, code], gold, vectors, "vector", ks=(1, 40))
     assert recall[1] == 0.5 and recall[40] == 1.0  # the price question's card first; the code point's somewhere
     with pytest.raises(ValueError, match="unknown retrieval method 'magic'"):

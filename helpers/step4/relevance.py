@@ -9,7 +9,11 @@ it). So the pipeline checks first, as an entity linker does: the question names 
 face with big eyes" names that face, not "grinning face") or quotes code points, and a card is
 about the question when it is that concept's card, or holds those code points. Cards that are
 not are dropped; where none is left, the pipeline answers "not in the sources" itself. A
-question that names nothing the vocabulary knows keeps every card.
+question that names nothing the vocabulary knows keeps every card. A question asked with a
+picture, a spoken name or a video is named after retrieval's best hit
+(:func:`~helpers.step4.pipeline.named_question`), so the check keeps that hit (and drops the
+others): for those, retrieval's ranking decides, and the pipeline cannot tell that the
+knowledge base lacks the concept shown.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class Subject:
 
     @property
     def known(self) -> bool:
+        """Whether the question names anything the vocabulary knows (else every card is kept)."""
         return self.name is not None or self.code_points is not None
 
 

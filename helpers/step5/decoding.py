@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from decimal import Decimal
 from itertools import permutations
@@ -43,12 +43,12 @@ from helpers.step5.schema import (
 )
 
 ITEM_PREFIX = "item_"
-MEASURE = re.compile(r"^([OolI|]+)(kg|g|L|ml|TB|GB)$")  # "1kg", "1L": a number then its unit
+MEASURE = re.compile(r"^([lI|]+)(kg|g|L|ml|TB|GB)$")  # "lkg", "IL": a 1 read as a letter, then its unit
 THOUSANDS_HEAD, THOUSANDS_TAIL = re.compile(r"^\d{1,3}$"), re.compile(r"^\d{3}[.,]\d\d$")
 CENTS = re.compile(r"\d[.,]\d\d$")  # a sum of money as printed: its cents shown
 MONEY = ("unit_price", "amount")  # an item's two sums
 DATES = ("issue_date", "due_date")
-REPEATED = {"vendor_address", "customer_address", "vendor_name", "customer_name", "currency"}  # joined, not first
+REPEATED = parties.PARTY_FIELDS | {"currency"}  # joined, not first
 # (a currency printed beside every amount is joined once: "USD", not "USD USD USD")
 UNCHECKED = parties.PARTY_FIELDS | {"number"}  # no sum or date format checks them
 
@@ -113,7 +113,7 @@ def priced(runs: list[tuple[str, str]]) -> dict:
     return completed(values)
 
 
-def readable(values: dict, field: str, parse) -> Decimal | int | None:
+def readable(values: dict, field: str, parse: Callable[[str], Decimal | int]) -> Decimal | int | None:
     """``values[field]`` parsed, or None where it is missing or unreadable."""
     try:
         return parse(values[field])
@@ -131,19 +131,21 @@ def completed(values: dict) -> dict:
         values["quantity"] = str(int(amount / unit))
     elif unit is None and quantity and amount is not None and (amount / quantity).quantize(CENT) * quantity == amount:
         values["unit_price"] = str((amount / quantity).quantize(CENT))
-    elif amount is None and quantity is not None and unit is not None and "description" in values:
+    elif amount is None and quantity is not None and unit is not None:
         values["amount"] = str(quantity * unit)
     return values
 
 
 def thousands_joined(line: list[OcrWord], field_of: dict[int, str]) -> list[OcrWord]:
     """``line`` with a sum that OCR cut at its thousands separator ("1" and "979.86" for
-    "1,979.86") joined again into one word, which keeps the first part's field."""
+    "1,979.86", the first part tagged as a sum) joined again into one word, which keeps the
+    first part's field: ``field_of`` (word id -> field) gains an entry for it."""
     out: list[OcrWord] = []
     for word in line:
         before = out[-1] if out else None
         if (
             before is not None
+            and field_of[id(before)].removeprefix(ITEM_PREFIX) in MONEY
             and THOUSANDS_HEAD.match(before.text)
             and THOUSANDS_TAIL.match(word.text)
             and gap(before.box, word.box) < word.box[3] - word.box[1]
@@ -239,13 +241,15 @@ def totals(words: Sequence[OcrWord], tags: Sequence[str], items: list[dict]) -> 
     that is the subtotal plus another (the tax), whatever the tags say; where several sums
     would do, the ones tagged so. Empty where the arithmetic settles nothing (an item without
     an amount, no sum printed that the items add up to)."""
+    if not items:
+        return {}
     try:
         lines = sum((parse_amount(item["amount"]) for item in items), Decimal(0))
     except (KeyError, ValueError):
         return {}
     money = money_words(words, tags)
     best, best_agreement = {}, -1
-    for subtotal in (m for m in money if items and m[3] == lines):
+    for subtotal in (m for m in money if m[3] == lines):
         for tax, total in permutations(money, 2):
             if subtotal[3] + tax[3] != total[3] or tax[0] == subtotal[0]:
                 continue
@@ -255,15 +259,15 @@ def totals(words: Sequence[OcrWord], tags: Sequence[str], items: list[dict]) -> 
     return best
 
 
-def least_sure(words: Sequence[OcrWord], tags: Sequence[str]) -> dict[str, tuple[float, str]]:
-    """For each field OCR's confidence cannot be checked by arithmetic or a format (names,
-    addresses, the number), the confidence of its least sure word, and that word."""
-    found: dict[str, tuple[float, str]] = {}
-    for word, tag in zip(words, tags, strict=True):
-        field = tag[2:]
-        if field in UNCHECKED and (field not in found or word.confidence < found[field][0]):
-            found[field] = (round(word.confidence, 2), word.text)
-    return found
+def least_sure(kept: dict[str, list[OcrWord]]) -> dict[str, tuple[float, str]]:
+    """For each field that no arithmetic or format can check (names, addresses, the number), its
+    least sure word as OCR read it: (confidence, text), from the words of the value kept
+    (``kept``: field -> words). RapidOCR gives every word of a line the line's confidence."""
+    return {
+        field: min((word.confidence, word.text) for word in run)
+        for field, run in kept.items()
+        if field in UNCHECKED and run
+    }
 
 
 def fields_from_tags(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -> dict:
@@ -271,6 +275,7 @@ def fields_from_tags(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -
     tags = parties.settled(words, tags)
     fields: dict = {"kind": kind, **date_fields(words, tags, kind)}
     item_words = []
+    kept: dict[str, list[OcrWord]] = {}  # the words of each field's value
     for field, run in entities(words, tags):
         text = " ".join(word.text for word in run)
         if field in DATES:
@@ -280,14 +285,15 @@ def fields_from_tags(words: Sequence[OcrWord], tags: Sequence[str], kind: str) -
         elif field in REPEATED and field in fields:
             if not (field == "currency" and text in fields[field].split()):
                 fields[field] += " " + text
-        else:
-            fields.setdefault(field, text)
+                kept[field] += run
+        elif field not in fields:
+            fields[field], kept[field] = text, list(run)
     for name in ADDRESSES:
         if name in fields:
             fields[name] = postcodes.corrected(fields[name])
     fields["line_items"] = line_items(item_words)
     fields.update(totals(words, tags, fields["line_items"]))
-    fields["least_sure"] = least_sure(words, tags)
+    fields["least_sure"] = least_sure(kept)
     if "currency" not in fields and printed_currency(fields):  # only glued to the amounts: "€12.00"
         fields["currency"] = printed_currency(fields)
     return fields

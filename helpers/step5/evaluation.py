@@ -59,7 +59,10 @@ def threshold_sweep(
 def chosen_threshold(sweep: dict[float, dict[str, float]], keep: float = KEEP_PASSING) -> float:
     """The highest threshold whose straight-through rate is at least ``keep``: as many unsure
     reads sent to a person as the right documents can bear."""
-    return max(t for t, rates in sweep.items() if rates["step5.validation.straight_through_rate"] >= keep)
+    passing = [t for t, rates in sweep.items() if rates["step5.validation.straight_through_rate"] >= keep]
+    if not passing:
+        raise ValueError(f"no threshold passes {keep:.0%} of the right documents: the other checks already fail more")
+    return max(passing)
 
 
 def scores(found: dict[str, dict], samples: Sequence[Sample], prefix: str = "field_f1") -> dict[str, float]:

@@ -16,12 +16,12 @@ from itertools import pairwise
 
 from helpers.step5.alignment import gap, lines_of
 from helpers.step5.ocr import OcrWord
+from helpers.step5.schema import ADDRESSES
 
 PARTIES = ("vendor", "customer")
 NAMES = {f"{party}_name" for party in PARTIES}
-ADDRESSES = {f"{party}_address" for party in PARTIES}
-PARTY_FIELDS = NAMES | ADDRESSES
-NAME_SPACE = 1.5  # words of one name lie at most this many word heights apart on a line
+PARTY_FIELDS = NAMES | set(ADDRESSES)
+WORD_SPACE = 1.5  # words of one name or address line lie at most this many word heights apart
 NAME_LEADING = 0.6  # and a name wrapped onto the next line, at most this many below
 NAME_REACH = 5  # an address line lies at most this many word heights below its party's name
 
@@ -31,7 +31,7 @@ def beside(a: OcrWord, b: OcrWord) -> bool:
     height = min(a.box[3] - a.box[1], b.box[3] - b.box[1])
     shared = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
     if shared > height / 2:
-        return gap(a.box, b.box) <= NAME_SPACE * height
+        return gap(a.box, b.box) <= WORD_SPACE * height
     upper, lower = sorted((a, b), key=lambda word: word.box[1])
     return lower.box[1] - upper.box[3] <= NAME_LEADING * height and gap(a.box, b.box) == 0
 
@@ -60,11 +60,11 @@ def names_in_one_place(words: Sequence[OcrWord], tags: Sequence[str]) -> list[st
 
 
 def segments(line: list[OcrWord]) -> list[list[OcrWord]]:
-    """A line cut where the space between two words is wider than :data:`NAME_SPACE` word heights
+    """A line cut where the space between two words is wider than :data:`WORD_SPACE` word heights
     (two blocks side by side share OCR's lines)."""
     out: list[list[OcrWord]] = []
     for word in line:
-        if out and gap(out[-1][-1].box, word.box) <= NAME_SPACE * (word.box[3] - word.box[1]):
+        if out and gap(out[-1][-1].box, word.box) <= WORD_SPACE * (word.box[3] - word.box[1]):
             out[-1].append(word)
         else:
             out.append([word])

@@ -71,7 +71,7 @@ def upright_words(image: Image.Image, engine: str = "tesseract") -> tuple[list[o
 
 def read_document(model: LayoutLMForTokenClassification, path: Path, kind: str, engine: str = "tesseract") -> dict:
     """A file's fields as the classifier reads them: each field from the first page that has it,
-    the line items of every page in order, and OCR's least sure word of each field over all pages."""
+    the line items of every page in order, and OCR's least sure word of each value kept."""
     fields: dict = {"kind": kind, "line_items": [], "least_sure": {}}
     for n, page in enumerate(pages_of(path), 1):
         words, upright = upright_words(page, engine)
@@ -80,7 +80,8 @@ def read_document(model: LayoutLMForTokenClassification, path: Path, kind: str, 
         found = layout_model.extract(model, words, upright.size, kind)
         fields["line_items"] += found.pop("line_items")
         for name, sure in found.pop("least_sure").items():
-            fields["least_sure"][name] = min(sure, fields["least_sure"].get(name, sure))
+            if name not in fields:  # the page whose value is kept
+                fields["least_sure"][name] = sure
         for name, value in found.items():
             fields.setdefault(name, value)
     return fields

@@ -23,7 +23,7 @@ from helpers.dialogue import normalise
 from helpers.step4 import cards, generator, knowledge_base, retrieval
 from helpers.step4.pipeline import DEFAULT_K, RAG, Answer, median_stage_ms, naming, source_of
 from helpers.step4.retrieval import Query
-from helpers.vector_store import VectorStore
+from helpers.vector_store import Hit, VectorStore
 
 TEST_CATALOG = 2024  # the catalog draw every evaluation builds the knowledge base with
 UPDATED_CATALOG = 2025  # the redraw of the knowledge-update test
@@ -195,19 +195,25 @@ def answer_metrics(setup: Setup) -> tuple[dict[str, float], dict[str, Asking]]:
     return {key: round(float(value), 4) for key, value in metrics.items()}, ways
 
 
+def retrieved_without_gold(setup: Setup, asked: list[Asked], count: int) -> list[list[Hit]]:
+    """For each question, the ``count`` cards the pipeline's retrieval ranks first once the gold
+    card is taken out: what a generator reads when the knowledge base lacks the answer."""
+    vectors = retrieval.embed_queries([a.query for a in asked], setup.rag.towers)
+    out = []
+    for a, vector in zip(asked, vectors, strict=True):
+        hits = retrieval.retrieve(setup.rag.collection, a.query, vector, count + 1, retrieval.ROUTED)
+        out.append([h for h in hits if h.properties["concept_id"] != a.question.concept_id][:count])
+    return out
+
+
 def abstention_metrics(setup: Setup, rag_answers: list[Answer]) -> dict[str, float]:
     """Recall: questions no source answers (the gold card taken out of what retrieval found, and
     meanings the card lacks) answered "not in the sources"; false rate: answerable ones answered
     so. The pipeline's (its relevance check, then the generator) and, for comparison, the
     generator's alone (every card retrieval found put in its prompt)."""
     asked, rag = setup.asked, setup.rag
-    queries = [a.query for a in asked]
-    vectors = retrieval.embed_queries(queries, rag.towers)
-    without_gold = []
-    for a, vector in zip(asked, vectors, strict=True):
-        hits = retrieval.retrieve(rag.collection, a.query, vector, setup.k + 1, retrieval.ROUTED)
-        without_gold.append([h for h in hits if h.properties["concept_id"] != a.question.concept_id][: setup.k])
-    pipeline_said = np.array([b.abstained for b in rag.answer(queries, without_gold)])
+    without_gold = retrieved_without_gold(setup, asked, setup.k)
+    pipeline_said = np.array([b.abstained for b in rag.answer([a.query for a in asked], without_gold)])
     sources = [[source_of(h) for h in hits] for hits in without_gold]
     generator_said = np.array([b.abstained for b in replies_with(rag, asked, sources)])
     said_no = np.array([a.abstained for a in rag_answers])
@@ -264,12 +270,7 @@ def sources_by_k(setup: Setup, ks: tuple[int, ...] = (1, 3, 5, 10), count: int =
 def gold_position(setup: Setup, k: int = 3, count: int = 50) -> dict[int, float]:
     """Exact match with the gold card at each position among the k - 1 cards retrieval ranks next."""
     asked = setup.catalog_questions[:count]
-    vectors = retrieval.embed_queries([a.query for a in asked], setup.rag.towers)
-    others = []
-    for a, vector in zip(asked, vectors, strict=True):
-        hits = retrieval.retrieve(setup.rag.collection, a.query, vector, k)
-        rest = [h for h in hits if h.properties["concept_id"] != a.question.concept_id][: k - 1]
-        others.append([source_of(h) for h in rest])
+    others = [[source_of(h) for h in hits] for hits in retrieved_without_gold(setup, asked, k - 1)]
     out = {}
     for position in range(1, k + 1):
         sources = [

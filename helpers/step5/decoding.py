@@ -104,8 +104,8 @@ def priced(runs: list[tuple[str, str]]) -> dict:
         if field in MONEY:
             with suppress(ValueError):
                 sums.append((text, parse_amount(text)))
-    with suppress(KeyError, ValueError):
-        quantity = parse_quantity(values["quantity"])
+    quantity = readable(values, "quantity", parse_quantity)
+    if quantity is not None:
         for (unit_text, unit), (amount_text, amount) in permutations(sums, 2):
             if quantity * unit == amount:
                 values["unit_price"], values["amount"] = unit_text, amount_text

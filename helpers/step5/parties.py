@@ -89,11 +89,11 @@ def party_lines_whole(words: Sequence[OcrWord], tags: Sequence[str]) -> list[str
                 for before, n in pairwise(order):
                     if out[n] == "O" and out[before][2:] == field and not words[n].text.endswith(":"):
                         out[n] = "I-" + field
-            for before, n in pairwise(where):  # one run: "B-" first, "I-" after
+            previous = None  # one run: "B-" first, "I-" after
+            for n in where:
                 if out[n][2:] == field:
-                    out[n] = ("I-" if out[before][2:] == field else "B-") + field
-            if out[where[0]][2:] == field:
-                out[where[0]] = "B-" + field
+                    out[n] = ("I-" if previous == field else "B-") + field
+                previous = out[n][2:]
     return out
 
 

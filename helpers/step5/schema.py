@@ -204,9 +204,10 @@ def bookkeeping_problems(record: Record) -> list[str]:
         address = getattr(record, name)
         if address is None:
             continue
-        if not postcodes.ends_in_postcode(address.replace(",", " ")):
+        words = address.replace(",", " ").split()
+        if not postcodes.ends_in_postcode(" ".join(words)):
             problems.append(f"{name}: {address!r} does not end in a postcode of a known format")
-        if not any(char.isdigit() for char in " ".join(address.replace(",", " ").split()[:-2])):
+        if not any(char.isdigit() for word in words[:-2] for char in word):
             problems.append(f"{name}: {address!r} has no house or flat number before its town")
     return problems
 

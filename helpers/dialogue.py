@@ -8,6 +8,8 @@ each expanded to the vision tower's ``image_tokens`` ids as ``LlavaProcessor`` e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from transformers import LlavaForConditionalGeneration, PreTrainedTokenizerFast
 
@@ -73,11 +75,13 @@ def answer(
     max_new_tokens: int = 16,
     batch_size: int = 64,
     images: int = 1,
+    allowed: list[Callable[[list[int]], list[int]]] | None = None,
 ) -> list[str]:
     """Greedy answers of ``model`` to questions about ``images`` pictures each (batched, left-padded).
 
     ``pixel_values`` holds ``images`` rows per question, in question order (``None`` when
-    ``images`` is 0: a question asked without pictures).
+    ``images`` is 0: a question asked without pictures). ``allowed``, one per question: the token
+    ids its answer may take next, given the answer so far (constrained decoding); None: any.
     """
     if max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
@@ -87,19 +91,26 @@ def answer(
         raise ValueError(f"got {got} images for {len(questions)} questions of {images} image(s) each")
     if any(not q.strip() for q in questions):
         raise ValueError("a question is empty")
+    if allowed is not None and len(allowed) != len(questions):
+        raise ValueError(f"got {len(allowed)} decoding constraints for {len(questions)} questions")
     tokens = model.config.image_seq_length
     out = []
     for start in range(0, len(questions), batch_size):
         chunk = questions[start : start + batch_size]
         prompts = [[tokenizer.bos_token_id, *prompt_ids(tokenizer, q, tokens, images)] for q in chunk]
         ids = pad(prompts, tokenizer.pad_token_id, left=True).to(model.device)
-        pictures = {}  # no pixel_values at all without pictures: generate() would encode None
+        options = {}  # no pixel_values at all without pictures: generate() would encode None
         if images:
-            pictures["pixel_values"] = pixel_values[start * images : (start + len(chunk)) * images].to(model.device)
+            options["pixel_values"] = pixel_values[start * images : (start + len(chunk)) * images].to(model.device)
+        if allowed is not None:
+            rules, width = allowed[start : start + len(chunk)], ids.shape[1]
+            options["prefix_allowed_tokens_fn"] = lambda row, sequence, rules=rules, width=width: rules[row](
+                sequence[width:].tolist()
+            )
         generated = model.generate(
             input_ids=ids,
             attention_mask=(ids != tokenizer.pad_token_id).long(),
-            **pictures,
+            **options,
             max_new_tokens=max_new_tokens,
             do_sample=False,
             pad_token_id=tokenizer.pad_token_id,

@@ -1,5 +1,7 @@
 """helpers.step4.cards: the knowledge base's cards, their catalog facts, and the questions they answer."""
 
+import pytest
+
 from helpers import data
 from helpers.step4 import cards
 
@@ -91,3 +93,20 @@ def test_the_display_is_drawn_by_the_catalog_and_shown_only_in_the_picture():
     with pytest.raises(ValueError, match="distinct grid cells"):
         cards.CatalogEntry("B7", 63, 12, (1, 1))
     assert np.mean(counts) > 2.0  # 1-4 drawn evenly
+
+
+def test_a_cards_facts_are_found_again_in_its_text_for_any_parts():
+    concepts = data.load_concepts()
+    catalog = cards.draw_catalog(concepts, seed=5)
+    for concept in concepts:
+        asked = cards.questions_about(concept, catalog[concept.id])
+        quoted = {f"{q.label} {q.answer}".strip() for q in asked if q.answer != cards.NOT_IN_SOURCES}
+        text = cards.card(concept, catalog[concept.id])
+        facts = [text[a:b] for a, b in cards.fact_spans(text)]
+        assert facts[0] == concept.name and set(facts) == quoted - {q.answer for q in asked if q.kind == "on display"}
+        short = cards.card(concept, catalog[concept.id], ("keywords", "catalog"))
+        assert [short[a:b] for a, b in cards.fact_spans(short)][-3:] == facts[-3:]
+    with pytest.raises(ValueError, match="not a card"):
+        cards.fact_spans("dog: price 3 euros.")
+    with pytest.raises(ValueError, match="not a card"):
+        cards.fact_spans("just words")

@@ -169,6 +169,37 @@ def card(concept: data.Concept, entry: CatalogEntry, parts: tuple[str, ...] | No
     return f"{concept.name}: " + ". ".join(shown) + "."
 
 
+# Each card part as :func:`card` writes it, its facts (as a reply quotes them) in named groups;
+# a part ends with ". " or, last, with "." (a keyword list or a meaning may hold commas and stops).
+PART_PATTERNS = {
+    "code point": r"(?P<a>code point U\+[0-9A-F]{4,6}(?: U\+[0-9A-F]{4,6})*), (?P<b>Emoji \S+?)",
+    "group": r"(?P<a>group [^,]+), [^.]+?",
+    "keywords": r"(?P<a>keywords(?: [^\s.].*?)?) ?(?=\. (?:meaning|shelf) |\.$)",  # a few concepts have none
+    "meaning": r"(?P<a>meaning .+?)(?=\. shelf |\.$)",
+    "catalog": r"(?P<a>shelf \S+), (?P<b>price \d+ euros), (?P<c>stock \d+)",
+}
+NAME_END = re.compile(r": (?=(?:code point|group|keywords|meaning|shelf) )")
+
+
+def fact_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of a card's facts as a reply quotes them: the name, then each
+    fact with its label ("price 63 euros"), in card order; the inverse of :func:`card`, for any parts.
+
+    Raises ValueError for a text that is not a card."""
+    name = NAME_END.search(text)
+    if name is None or name.start() == 0:
+        raise ValueError(f"not a card (no name before its first fact): {text[:60]!r}")
+    spans, position = [(0, name.start())], name.end()
+    for part in CARD_PARTS:
+        match = re.compile(PART_PATTERNS[part] + r"(?:\. |\.$)").match(text, position)
+        if match:
+            spans += [match.span(group) for group in "abc" if match.re.groupindex.get(group)]
+            position = match.end()
+    if position != len(text):
+        raise ValueError(f"not a card (unreadable from character {position}): {text[position:][:60]!r}")
+    return spans
+
+
 @dataclass(frozen=True)
 class Question:
     """A question about one concept, its type, and the answer its card gives (or NOT_IN_SOURCES)."""

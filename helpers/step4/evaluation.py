@@ -85,12 +85,14 @@ def cited_right(answers: list[Answer], asked: list[Asked]) -> np.ndarray:
     )
 
 
-def replies_with(rag: RAG, asked: list[Asked], sources: list[list[generator.Source]]) -> list[Answer]:
+def replies_with(
+    rag: RAG, asked: list[Asked], sources: list[list[generator.Source]], copy: bool = True
+) -> list[Answer]:
     """Answers to ``asked`` given these ``sources`` (the gold card alone, retrieval without the
-    gold card, ...), the question naming its concept."""
+    gold card, ...), the question naming its concept; ``copy=False``: free decoding."""
     index = data.concept_index()
     questions = [naming(a.question.text, index[a.question.concept_id].name) for a in asked]
-    replies = generator.generate(rag.model, rag.tokenizer, rag.pictures, questions, sources)
+    replies = generator.generate(rag.model, rag.tokenizer, rag.pictures, questions, sources, copy=copy)
     return [Answer(q, r, *generator.parse(r), None, []) for q, r in zip(questions, replies, strict=True)]
 
 
@@ -160,15 +162,18 @@ class Asking:
 
 
 def answer_metrics(setup: Setup) -> tuple[dict[str, float], dict[str, Asking]]:
-    """RAG against closed-book against oracle on the same text questions; RAG by query modality.
+    """RAG against closed-book against oracle on the same text questions; RAG by query modality;
+    the oracle again with free decoding (:mod:`~helpers.step4.copying` off), to show what quoting adds.
 
     Returns the ``step4.answer.*`` and citation figures, and each way of asking with its answers."""
     asked, rag = setup.asked, setup.rag
     queries = [a.query for a in asked]
+    gold = [gold_source(a, setup.catalog) for a in asked]
     ways = {
         "rag": Asking(asked, rag.ask_many(queries, setup.k)),
         "closed_book": Asking(asked, rag.ask_many(queries, 0)),
-        "oracle": Asking(asked, replies_with(rag, asked, [gold_source(a, setup.catalog) for a in asked])),
+        "oracle": Asking(asked, replies_with(rag, asked, gold)),
+        "oracle_free": Asking(asked, replies_with(rag, asked, gold, copy=False)),
     }
     train, zero_shot = data.load_concepts("train"), data.load_concepts("zero_shot")
     for modality, concepts, key in (
@@ -183,6 +188,7 @@ def answer_metrics(setup: Setup) -> tuple[dict[str, float], dict[str, Asking]]:
     rag_right = ways["rag"].right
     metrics = {
         "step4.answer.oracle_em": ways["oracle"].right.mean(),
+        "step4.answer.oracle_em_free_decoding": ways["oracle_free"].right.mean(),
         "step4.answer.rag_em.text": rag_right.mean(),
         "step4.answer.closed_book_em": ways["closed_book"].right.mean(),
         "step4.answer.rag_em.text_catalog": rag_right[:catalog_end].mean(),

@@ -31,7 +31,7 @@ import torch
 from transformers import LlavaForConditionalGeneration, LlavaProcessor, PreTrainedTokenizerFast
 
 from helpers import data, dialogue, grid_scenes, llava, settings
-from helpers.step4 import cards
+from helpers.step4 import cards, copying
 from helpers.training import TrainLog, fit_model
 
 CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step4"  # written by `python -m helpers.step4.rebuild`
@@ -243,15 +243,21 @@ def generate(
     questions: list[str],
     sources: list[list[Source]],
     max_new_tokens: int = 40,
+    copy: bool = True,
 ) -> list[str]:
     """The model's replies to ``questions``, each with its ``sources`` (cards and their pictures)
-    in the prompt; an empty list is closed-book. Batched by number of sources, which a batch shares."""
+    in the prompt; an empty list is closed-book. Batched by number of sources, which a batch shares.
+
+    ``copy``: replies with sources quote them (:mod:`~helpers.step4.copying`); False: free greedy decoding."""
     out: list[str] = [""] * len(questions)
     for k in sorted({len(s) for s in sources}):
         rows = [i for i, s in enumerate(sources) if len(s) == k]
         images = pictures.of([source for i in rows for source in sources[i]]) if k else None
         words = [prompt(questions[i], [source.card for source in sources[i]]) for i in rows]
-        replies = dialogue.answer(model, tokenizer, images, words, max_new_tokens, images=k)
+        rules = None
+        if copy and k:
+            rules = [copying.CopyConstraint([s.card for s in sources[i]], tokenizer).allowed for i in rows]
+        replies = dialogue.answer(model, tokenizer, images, words, max_new_tokens, images=k, allowed=rules)
         for i, text in zip(rows, replies, strict=True):
             out[i] = text
     return out
@@ -263,9 +269,10 @@ def reply_accuracy(
     pictures: DisplayPictures,
     examples: list[Example],
 ) -> float:
-    """The share of ``examples`` whose generated reply is the target, answer and citation alike."""
+    """The share of ``examples`` whose reply is the target, answer and citation alike, decoded
+    freely: what training taught the model to write, not what quoting from the sources adds."""
     questions = [e.question.text for e in examples]
-    replies = generate(model, tokenizer, pictures, questions, [sources_of(e) for e in examples])
+    replies = generate(model, tokenizer, pictures, questions, [sources_of(e) for e in examples], copy=False)
     right = [dialogue.normalise(r) == dialogue.normalise(e.target) for r, e in zip(replies, examples, strict=True)]
     return float(np.mean(right))
 

@@ -4,7 +4,8 @@ A question given with a picture, a spoken name or a video says "this"; once retr
 found what it is, the question names the best hit ("How much does this cost?" becomes
 "How much does the pear cost?"), as a pipeline that captions or transcribes a query does,
 and only the cards about what the question names are read (:mod:`~helpers.step4.relevance`):
-where retrieval found none, the answer is "not in the sources". The cards come from the
+where retrieval found none, the answer is "not in the sources". The reply quotes a whole fact
+of a source (:mod:`~helpers.step4.copying`) or says the sources do not hold it. The cards come from the
 store, so a knowledge update (new catalog facts upserted) changes the answers without
 touching the model. Each stage is timed.
 """

@@ -9,6 +9,7 @@ from helpers import data, embeddings, llava
 from helpers.step1 import rebuild as step1_rebuild
 from helpers.step3 import rebuild as step3_rebuild
 from helpers.step3 import visual_instruction as vi
+from helpers.step4 import cards
 from helpers.step4 import rebuild as step4_rebuild
 
 
@@ -53,6 +54,9 @@ def test_tiny_rag_rebuild_trains_saves_and_answers_from_the_store(tmp_path):
     assert step4_rebuild.main(["--tiny", "--out", str(tmp_path)]) == 0
     record = json.loads((tmp_path / "TRAINING.json").read_text())
     assert record["steps"] >= 1 and record["start"] == "checkpoints/step3/llava"
+    assert list(record["phases"]) == ["copy", "rag", "focus"]
+    assert step4_rebuild.focus_kinds({"which emoji": 3}).count("which emoji") == 3
+    assert set(step4_rebuild.focus_kinds({})) == set(cards.QUESTION_TYPES)
     assert record["metrics"]["step4.tiny.retrieved"] == 3 and record["metrics"]["step4.tiny.sources"] == 1
     assert record["data_version"] == data.version()
     model, processor = llava.load_checkpoint(tmp_path / "llava")

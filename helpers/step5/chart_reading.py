@@ -249,8 +249,7 @@ def read_chart(image: Image.Image) -> Reading:
         names = [line.text for line, _ in legend] or ["?"]
         table = pd.DataFrame({PIE_SHARE: np.round(shares / shares.sum() * 100, 1)}, index=names)
         return Reading("pie", table)
-    boxes = [box for mask in masks for box in components(mask)]
-    kind = bar_direction(boxes)
+    kind = bar_direction(masks)
     if kind == "barh":
         row_ticks = [(line.centre[1], line) for line, _ in numeric if line.box[1] > rows.max()]
         ticks = aligned(row_ticks, 4)
@@ -348,10 +347,13 @@ def is_pie(marks: np.ndarray) -> bool:
     return 0.85 < height / width < 1.15 and 0.5 < marks.sum() / (height * width) < 0.85
 
 
-def bar_direction(boxes: list[tuple[slice, slice]]) -> str:
-    """ "bar" when most marks are rectangles standing on one bottom row, "barh" when they start at
-    one left column, "line" otherwise."""
-    if len(boxes) < 2:
+def bar_direction(masks: list[np.ndarray]) -> str:
+    """ "bar" when the marks are solid rectangles (90 % of their box filled; a line fills little
+    of its box) that mostly stand on one bottom row, "barh" when they start at one left column,
+    "line" otherwise."""
+    parts = [(box, mask[box].mean()) for mask in masks for box in components(mask)]
+    boxes = [box for box, _ in parts]
+    if len(boxes) < 2 or sum(filled > 0.9 for _, filled in parts) < 0.8 * len(parts):
         return "line"
     bottoms = np.array([b[0].stop for b in boxes])
     lefts = np.array([b[1].start for b in boxes])

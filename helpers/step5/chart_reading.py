@@ -110,7 +110,7 @@ def lines_of(words: list[ocr.OcrWord], gap: float = 0.5) -> list[Line]:
             out.append([word])
     return [
         Line(
-            " ".join(w.text for w in line),
+            joined(line),
             (
                 min(w.box[0] for w in line),
                 min(w.box[1] for w in line),
@@ -121,6 +121,16 @@ def lines_of(words: list[ocr.OcrWord], gap: float = 0.5) -> list[Line]:
         )
         for line in out
     ]
+
+
+def joined(words: list[ocr.OcrWord]) -> str:
+    """The words' text, a space between two words unless they nearly touch (OCR splits a word
+    of a wide-spaced font: "Wi es t")."""
+    text = words[0].text
+    for before, word in zip(words, words[1:], strict=False):
+        touching = word.box[0] - before.box[2] < 0.25 * (word.box[3] - word.box[1])
+        text += ("" if touching else " ") + word.text
+    return text
 
 
 def saturation(pixels: np.ndarray) -> np.ndarray:

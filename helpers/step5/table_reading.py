@@ -55,13 +55,15 @@ def ruling_lines(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     return across.astype(bool), down.astype(bool)
 
 
+def runs(mask: np.ndarray) -> list[np.ndarray]:
+    """The indexes of each run of true values in a 1-D ``mask``, in order."""
+    where = np.flatnonzero(mask)
+    return np.split(where, np.flatnonzero(np.diff(where) > 1) + 1) if len(where) else []
+
+
 def positions(profile: np.ndarray) -> list[int]:
     """The middles of the runs where ``profile`` is true (a line 2 pixels thick is one line)."""
-    where = np.flatnonzero(profile)
-    if len(where) == 0:
-        return []
-    runs = np.split(where, np.flatnonzero(np.diff(where) > 1) + 1)
-    return [int(run.mean()) for run in runs]
+    return [int(run.mean()) for run in runs(profile)]
 
 
 def read_table(image: Image.Image) -> list[list[str]]:
@@ -106,10 +108,7 @@ def borderless_grid(words: list[ocr.OcrWord]) -> list[list[str]]:
         if len(row) >= full:  # a merged header (fewer words) may cross a column gap; a full row may not
             for w in row:
                 taken[w.box[0] : w.box[2]] = True
-    columns = [
-        (run[0], run[-1])
-        for run in np.split(np.flatnonzero(taken), np.flatnonzero(np.diff(np.flatnonzero(taken)) > 1) + 1)
-    ]
+    columns = [(run[0], run[-1]) for run in runs(taken)]
     grid = [[[] for _ in columns] for _ in rows]
     for r, row in enumerate(rows):
         for w in row:

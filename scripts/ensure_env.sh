@@ -40,14 +40,24 @@ if ! python_ok "$COURSE_PY"; then
 fi
 export COURSE_PY
 
-# System programs the course calls: Tesseract OCR (Step 5).
-if ! command -v tesseract >/dev/null; then
+# System programs the course calls (Step 5): Tesseract OCR reads documents, charts and tables;
+# Graphviz's `dot` draws the flowcharts. apt-get (as root) installs what is missing, in one go.
+missing=()
+command -v tesseract >/dev/null || missing+=(tesseract-ocr)
+command -v dot >/dev/null || missing+=(graphviz)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "[setup] installing tesseract-ocr with apt-get"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null
+    echo "[setup] installing ${missing[*]} with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "warning: Step 5 needs Tesseract OCR, which is not installed. Debian/Ubuntu: sudo apt-get install" \
-      "tesseract-ocr; macOS: brew install tesseract; Windows: winget install UB-Mannheim.TesseractOCR" >&2
+    for package in "${missing[@]}"; do
+      case "$package" in
+        tesseract-ocr) echo "warning: Step 5 needs Tesseract OCR, which is not installed. Debian/Ubuntu: sudo" \
+          "apt-get install tesseract-ocr; macOS: brew install tesseract; Windows: winget install UB-Mannheim.TesseractOCR" >&2 ;;
+        graphviz) echo "warning: Step 5 needs Graphviz (the dot program), which is not installed. Debian/Ubuntu:" \
+          "sudo apt-get install graphviz; macOS: brew install graphviz; Windows: winget install Graphviz.Graphviz" >&2 ;;
+      esac
+    done
   fi
 fi
 

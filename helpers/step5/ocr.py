@@ -61,11 +61,11 @@ def even_lighting(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(even, 0, 255).astype(np.uint8))
 
 
-def tesseract_words(image: Image.Image, segmentation: int = 4) -> list[OcrWord]:
+def tesseract_words(image: Image.Image, segmentation: int = 4, characters: str | None = None) -> list[OcrWord]:
     """Words with boxes and line numbers from Tesseract, on the page with :func:`even_lighting`
     (page segmentation 4 by default: a single column of text of variable sizes, which keeps a
     table's row as one line however the page slants; 11, sparse text, finds a chart's scattered
-    labels)."""
+    labels). ``characters``: the only characters it may read (the alphabet of code, say), or any."""
     import pytesseract
 
     check_tesseract()
@@ -73,7 +73,9 @@ def tesseract_words(image: Image.Image, segmentation: int = 4) -> list[OcrWord]:
     os.environ.update(TESSERACT_ENV)  # the tesseract program inherits it; this process's threads are set already
     try:
         data = pytesseract.image_to_data(
-            even_lighting(image), config=f"--psm {segmentation}", output_type=pytesseract.Output.DICT
+            even_lighting(image),
+            config=f"--psm {segmentation}" + (f" -c tessedit_char_whitelist={characters}" if characters else ""),
+            output_type=pytesseract.Output.DICT,
         )
     finally:
         for key, value in saved.items():

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from helpers import data, embeddings, llava
@@ -61,6 +62,16 @@ def test_tiny_rag_rebuild_trains_saves_and_answers_from_the_store(tmp_path):
     assert record["data_version"] == data.version()
     model, processor = llava.load_checkpoint(tmp_path / "llava")
     assert model.config.image_seq_length == llava.GRID**2 and processor.tokenizer.pad_token == "<pad>"
+    further = tmp_path / "further"
+    argv = ["--tiny", "--continue-from", str(tmp_path), "--stages", "focus", "--out", str(further)]
+    assert step4_rebuild.main(argv) == 0
+    more = json.loads((further / "TRAINING.json").read_text())
+    assert more["continued_from"]["command"] == record["command"] and more["start"] == record["start"]
+    assert more["phases"]["copy"] == record["phases"]["copy"] and list(more["phases"])[-1] == "focus again"
+    assert more["steps"] > record["steps"]
+    assert more["train_minutes"] >= record["train_minutes"]
+    with pytest.raises(SystemExit):
+        step4_rebuild.main(["--tiny", "--stages", "polish"])
 
 
 def test_tiny_document_rebuild_writes_a_loadable_classifier_and_its_ablation(tmp_path):

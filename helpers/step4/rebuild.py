@@ -2,6 +2,7 @@
 
     python -m helpers.step4.rebuild                          # the course checkpoint (--minutes, default 60)
     python -m helpers.step4.rebuild --tiny --out /tmp/ckpt   # seconds: proves the command works (CI)
+    python -m helpers.step4.rebuild --continue-from checkpoints/step4 --stages focus   # one stage more
 
 Loads Step 3's committed LLaVA and trains it on RAFT examples (:mod:`helpers.step4.generator`)
 in three stages within one time budget: **copy** (``--copy-minutes``: short counterfactual cards,
@@ -15,7 +16,8 @@ question types it answered least often on validation examples drawn more often,
 ``checkpoints/step4/llava/`` (fp16, ``save_pretrained``, with its processor) and evaluates it
 on a fresh knowledge base (:func:`helpers.step4.evaluation.evaluate`); ``TRAINING.json``
 holds the command, the data version, the minutes, steps and loss curve, and every
-``step4.*`` figure.
+``step4.*`` figure. ``--continue-from`` trains a saved generator further, with only the
+``--stages`` named; its record keeps the earlier stages and adds their minutes.
 """
 
 from __future__ import annotations
@@ -51,7 +53,12 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     """Train, save, reload and evaluate; returns the training record (also written to TRAINING.json)."""
     threads = settings.set_threads(2)
     out = args.out or generator.CHECKPOINT_DIR
-    model, processor = llava.load_checkpoint()
+    earlier = {"start": "checkpoints/step3/llava", "train_minutes": 0.0, "phases": {}}
+    if args.continue_from:
+        earlier = json.loads((args.continue_from / "TRAINING.json").read_text())
+        model, processor = llava.load_checkpoint(args.continue_from / "llava")
+    else:
+        model, processor = llava.load_checkpoint()
     train = data.load_concepts("train")
     anchors = embeddings.anchors_for(train)
 
@@ -76,11 +83,14 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     }
     pictures = generator.DisplayPictures(data.load_concepts())
     started = time.time()
-    phases = {}
+    phases = dict(earlier["phases"])
     for seed, (stage, (raft, minutes, lr)) in enumerate(stages.items()):
+        if stage not in args.stages:
+            continue
         log = generator.train(model, processor.tokenizer, raft, pictures, None, minutes, args.batch_size, lr, seed=seed)
-        phases[stage] = {"minutes": round(log.seconds / 60, 1), "steps": log.steps, "loss": log.curve()}
-    train_minutes = (time.time() - started) / 60
+        name = stage if stage not in phases else f"{stage} again"  # a stage run twice keeps both records
+        phases[name] = {"minutes": round(log.seconds / 60, 1), "steps": log.steps, "loss": log.curve()}
+    train_minutes = earlier["train_minutes"] + (time.time() - started) / 60
     out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(out / "llava")
     processor.save_pretrained(out / "llava")
@@ -97,7 +107,12 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
         metrics = evaluation.evaluate_generator(saved, saved_processor.tokenizer, pictures, args.k, args.count)
     record = {
         **run_record(command, threads),
-        "start": "checkpoints/step3/llava",
+        "start": earlier["start"],
+        **(
+            {"continued_from": {key: earlier[key] for key in ("command", "train_minutes")}}
+            if args.continue_from
+            else {}
+        ),
         "train_minutes": round(train_minutes, 1),
         "steps": sum(phase["steps"] for phase in phases.values()),
         "batch_size": args.batch_size,
@@ -141,7 +156,21 @@ def main(argv: list[str] | None = None) -> int:
         "--tiny", action="store_true", help="a few seconds of training, no evaluation: tests the command"
     )
     parser.add_argument("--out", type=Path, default=None, help="default: checkpoints/step4")
+    parser.add_argument(
+        "--continue-from",
+        type=Path,
+        default=None,
+        help="a saved generator's folder (llava/, TRAINING.json) to train further",
+    )
+    parser.add_argument(
+        "--stages",
+        type=lambda text: tuple(text.split(",")),
+        default=("copy", "rag", "focus"),
+        help="the stages to run, of copy,rag,focus",
+    )
     args = parser.parse_args(argv)
+    if unknown := set(args.stages) - {"copy", "rag", "focus"}:
+        parser.error(f"unknown stage(s) {sorted(unknown)}; the stages are copy, rag, focus")
     if args.tiny:
         args.minutes, args.copy_minutes, args.focus_minutes = 0.03, 0.01, 0.01
     return run_rebuild("helpers.step4.rebuild", args, argv, rebuild)

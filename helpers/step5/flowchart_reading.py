@@ -96,16 +96,16 @@ def kind_of(region: np.ndarray) -> str | None:
 
 def read_words(image: Image.Image, box: tuple[int, int, int, int], region: np.ndarray, kind: str) -> str:
     """What a shape of ``kind`` says: the words inside ``box`` (everything outside ``region``
-    painted white) read twice, once allowed only the shape's :data:`CHARACTERS` and once free
-    with its :data:`LOOKALIKES` put right; the first reading that the grammar accepts (as code,
-    :func:`statement`), else the first."""
+    painted white) read up to three times: allowed only the shape's :data:`CHARACTERS`, free with
+    its :data:`LOOKALIKES` put right, and the first way again a size larger; the first reading
+    that the grammar accepts (as code, :func:`statement`), else the first."""
     x0, y0, x1, y1 = box
     pixels = np.asarray(image.convert("RGB"))[y0:y1, x0:x1].copy()
     pixels[~ndimage.binary_erosion(region[y0:y1, x0:x1], iterations=3)] = 255
     crop = Image.fromarray(pixels)
-    big = crop.resize((crop.width * ENLARGE, crop.height * ENLARGE), Image.Resampling.LANCZOS)
     readings = []
-    for characters in (CHARACTERS[kind], None):
+    for scale, characters in ((ENLARGE, CHARACTERS[kind]), (ENLARGE, None), (ENLARGE + 1, CHARACTERS[kind])):
+        big = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
         words = ocr.tesseract_words(big, segmentation=7, characters=characters)
         text = " ".join(w.text for w in sorted(words, key=lambda w: w.box[0])).strip()
         if characters is None and kind in SAYS:
@@ -171,11 +171,18 @@ def label_arrows(image: Image.Image, letters: np.ndarray, graph: nx.DiGraph) -> 
         crop = image.crop((left - 2, top - 2, right + 2, bottom + 2))
         big = crop.resize((crop.width * ENLARGE, crop.height * ENLARGE), Image.Resampling.LANCZOS)
         text = "".join(w.text for w in ocr.tesseract_words(big, segmentation=8, characters="yesno"))
-        if text not in ("yes", "no"):
+        label = "yes" if text.startswith("y") or "es" in text else "no" if "n" in text else None
+        if label is None:
             continue
         middle = np.array([[(top + bottom) / 2], [(left + right) / 2]])
         distance = [np.hypot(*(np.nonzero(graph.edges[e]["piece"]) - middle)).min() for e in arrows]
-        graph.edges[arrows[int(np.argmin(distance))]]["label"] = text
+        graph.edges[arrows[int(np.argmin(distance))]]["label"] = label
+    for condition in {a for a, _ in arrows}:  # a condition has one yes and one no: one read gives the other
+        out = list(graph.out_edges(condition))
+        named = [graph.edges[e]["label"] for e in out]
+        if len(out) == 2 and sorted(named) in (["", "yes"], ["", "no"]):
+            missing = "no" if "yes" in named else "yes"
+            graph.edges[out[named.index("")]]["label"] = missing
 
 
 def statement(text: str) -> str:

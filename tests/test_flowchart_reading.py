@@ -5,6 +5,7 @@ from PIL import Image, ImageDraw
 
 from helpers.step5 import flowchart_data as fd
 from helpers.step5 import flowchart_reading as fr
+from helpers.step5 import system_programs
 
 
 def test_a_program_is_drawn_from_its_seed_and_its_shapes_follow_the_grammar():
@@ -43,3 +44,11 @@ def test_statements_are_normalised_and_bad_pictures_say_why():
     pen.line((150, 90, 150, 200), fill="black", width=2)  # an arrow that ends nowhere
     with pytest.raises(fr.FlowchartReadError, match="leads nowhere"):
         fr.read_graph(picture)
+
+
+def test_a_missing_graphviz_names_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(system_programs.shutil, "which", lambda program: None)
+    with pytest.raises(
+        RuntimeError, match="Graphviz is not installed.*apt-get install graphviz.*brew install graphviz"
+    ):
+        fd.draw_program(0).render()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers.step5 import documents, layouts, ocr
+from helpers.step5 import documents, layouts, ocr, system_programs
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,6 @@ def test_a_line_is_split_into_words_over_their_share_of_its_width():
 def test_bad_engines_and_a_missing_tesseract_say_what_to_do(monkeypatch, receipt):
     with pytest.raises(ValueError, match="unknown OCR engine 'abbyy'"):
         ocr.read(receipt.image, "abbyy")
-    monkeypatch.setattr(ocr.shutil, "which", lambda name: None)
+    monkeypatch.setattr(system_programs.shutil, "which", lambda name: None)
     with pytest.raises(RuntimeError, match="apt-get install tesseract-ocr.*brew install tesseract"):
         ocr.read(receipt.image, "tesseract")

@@ -15,13 +15,14 @@ on the same inputs (:data:`TEST_INPUTS`).
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from io import BytesIO
 
 import numpy as np
 from PIL import Image
+
+from helpers.step5 import system_programs
 
 TRAIN_FONTS = ("DejaVu Sans", "DejaVu Serif")
 TEST_FONT = "DejaVu Sans Mono"
@@ -88,9 +89,7 @@ class Program:
 
     def render(self, dpi: int = 144) -> Image.Image:
         """The flowchart as an RGB picture, drawn by ``dot``."""
-        if shutil.which("dot") is None:
-            how = "; ".join(f"{system}: {command}" for system, command in INSTALL_GRAPHVIZ.items())
-            raise RuntimeError(f"Graphviz is not installed (the `dot` program is not on PATH). Install it: {how}")
+        system_programs.require("dot", "Graphviz", INSTALL_GRAPHVIZ)
         png = subprocess.run(
             ["dot", "-Tpng", f"-Gdpi={dpi}"], input=self.dot().encode(), capture_output=True, check=True
         )

@@ -11,12 +11,13 @@ either.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 from PIL import Image, ImageFilter
+
+from helpers.step5 import system_programs
 
 ENGINES = ("tesseract", "rapidocr")
 # Tesseract's OpenMP threads cost more than they give on a small CPU: on this course's 2-core
@@ -42,11 +43,7 @@ class OcrWord:
 
 def check_tesseract() -> None:
     """Raise a clear error naming the package to install when the ``tesseract`` program is missing."""
-    if shutil.which("tesseract") is None:
-        how = "; ".join(f"{system}: {command}" for system, command in INSTALL_TESSERACT.items())
-        raise RuntimeError(
-            f"Tesseract OCR is not installed (the `tesseract` program is not on PATH). Install it: {how}"
-        )
+    system_programs.require("tesseract", "Tesseract OCR", INSTALL_TESSERACT)
 
 
 def even_lighting(image: Image.Image) -> Image.Image:

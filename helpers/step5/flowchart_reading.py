@@ -96,15 +96,16 @@ def kind_of(region: np.ndarray) -> str | None:
 
 def read_words(image: Image.Image, box: tuple[int, int, int, int], region: np.ndarray, kind: str) -> str:
     """What a shape of ``kind`` says: the words inside ``box`` (everything outside ``region``
-    painted white) read up to three times: allowed only the shape's :data:`CHARACTERS`, free with
-    its :data:`LOOKALIKES` put right, and the first way again a size larger; the first reading
-    that the grammar accepts (as code, :func:`statement`), else the first."""
+    painted white) read up to four times: allowed only the shape's :data:`CHARACTERS`, and free
+    with its :data:`LOOKALIKES` put right, each as drawn and :data:`ENLARGE`-d (Tesseract finds
+    no words at all in some, either way); the first reading that the grammar accepts (as code,
+    :func:`statement`), else the first."""
     x0, y0, x1, y1 = box
     pixels = np.asarray(image.convert("RGB"))[y0:y1, x0:x1].copy()
     pixels[~ndimage.binary_erosion(region[y0:y1, x0:x1], iterations=3)] = 255
     crop = Image.fromarray(pixels)
     readings = []
-    for scale, characters in ((ENLARGE, CHARACTERS[kind]), (ENLARGE, None), (ENLARGE + 1, CHARACTERS[kind])):
+    for scale, characters in ((1, CHARACTERS[kind]), (1, None), (ENLARGE, CHARACTERS[kind]), (ENLARGE, None)):
         big = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
         words = ocr.tesseract_words(big, segmentation=7, characters=characters)
         text = " ".join(w.text for w in sorted(words, key=lambda w: w.box[0])).strip()

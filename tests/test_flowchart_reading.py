@@ -21,6 +21,8 @@ def test_a_program_is_drawn_from_its_seed_and_its_shapes_follow_the_grammar():
     assert [loop.run(x) for x in (0, 3)] == [fd.run_source(loop.source, x) for x in (0, 3)]
     with pytest.raises(ValueError, match="unknown split"):
         fd.draw_program(0, "holdout")
+    with pytest.raises(RuntimeError, match="loops for ever"):
+        fd.run_source("def f(x):\n    while x > 0:\n        x = x + 1\n    return x\n", 3)
 
 
 def test_a_drawn_program_is_read_back_to_code_that_agrees_on_every_input():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -96,11 +97,27 @@ class Program:
         return Image.open(BytesIO(png.stdout)).convert("RGB")
 
 
-def run_source(source: str, x: int) -> int:
-    """Run a program's source (a function ``f`` of ``x``) and return ``f(x)``."""
+def run_source(source: str, x: int, max_lines: int = 10_000) -> int:
+    """Run a program's source (a function ``f`` of ``x``) and return ``f(x)``; a RuntimeError once
+    it has run ``max_lines`` lines (code read off a picture may loop for ever)."""
     namespace: dict = {}
-    exec(source, {"__builtins__": {}}, namespace)  # noqa: S102  (the course's own generated code)
-    return namespace["f"](x)
+    exec(source, {"__builtins__": {}}, namespace)  # noqa: S102  (generated or read code, run on small ints)
+    lines = 0
+
+    def count(frame, event, arg):  # noqa: ARG001  (sys.settrace's signature)
+        nonlocal lines
+        if event == "line":
+            lines += 1
+            if lines > max_lines:
+                raise RuntimeError(f"the program ran {max_lines} lines without returning: it loops for ever")
+        return count
+
+    before = sys.gettrace()
+    sys.settrace(count)
+    try:
+        return namespace["f"](x)
+    finally:
+        sys.settrace(before)
 
 
 def draw_program(seed: int, split: str = "train") -> Program:

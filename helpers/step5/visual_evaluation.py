@@ -1,0 +1,87 @@
+"""Step 5: how well charts, tables and flowcharts are read back (the ``step5.chart.*``,
+``step5.table.*`` and ``step5.flowchart.*`` keys).
+
+Every figure is measured on pictures drawn for testing: new seeds, and the looks kept for testing
+only (:data:`~helpers.step5.chart_data.TEST_STYLE`, the test table styles,
+:data:`~helpers.step5.flowchart_data.TEST_FONT`) beside the training looks, half and half.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.step5 import (
+    chart_data,
+    chart_questions,
+    chart_reading,
+    chart_scores,
+    flowchart_data,
+    flowchart_reading,
+    table_data,
+    table_reading,
+)
+
+QUESTION_SEED = 5  # which series and categories the chart questions ask about
+
+
+def test_seeds(count: int) -> list[tuple[int, str]]:
+    """(seed, split) of ``count`` test pictures: half new seeds in the training looks ("valid"),
+    half in the looks kept for testing ("test")."""
+    return [(seed, split) for seed in range(count // 2) for split in ("valid", "test")]
+
+
+def chart_metrics(count: int = 60) -> dict[str, float]:
+    """RNSS and RMS F1 of the tables read off bar and line charts, and relaxed accuracy of the
+    questions about every chart (pies included), answered from the tables read."""
+    rnss, rms, right = [], [], []
+    for seed, split in test_seeds(count):
+        chart = chart_data.draw_chart(seed, split)
+        truth = chart.table()
+        if chart.kind == "pie":
+            truth.columns = [chart_reading.PIE_SHARE]
+        try:
+            read = chart_reading.read_chart(chart.render()).table
+        except chart_reading.ChartReadError:
+            read = None
+        if chart.kind != "pie":
+            rnss.append(chart_scores.rnss(truth, read) if read is not None else 0.0)
+            rms.append(chart_scores.rms(truth, read)[2] if read is not None else 0.0)
+        for question in chart_questions.questions_about(chart, np.random.default_rng([seed, QUESTION_SEED])):
+            answer = chart_questions.answer(question, read) if read is not None else None
+            right.append(chart_scores.relaxed_match(chart_questions.answer(question, truth), answer))
+    return {
+        "step5.chart.rnss": round(float(np.mean(rnss)), 4),
+        "step5.chart.rms_f1": round(float(np.mean(rms)), 4),
+        "step5.chart.qa_relaxed_accuracy": round(float(np.mean(right)), 4),
+    }
+
+
+def table_metrics(count: int = 60) -> dict[str, float]:
+    """Cell accuracy of ruled and of borderless tables read back."""
+    out = {}
+    for ruled, name in ((True, "ruled"), (False, "borderless")):
+        scores = []
+        for seed, split in test_seeds(count):
+            table = table_data.draw_table(seed, split, ruled)
+            try:
+                read = table_reading.read_table(table.render())
+            except table_reading.TableReadError:
+                read = []
+            scores.append(table_reading.cell_accuracy(table.cells(), read))
+        out[f"step5.table.cell_accuracy.{name}"] = round(float(np.mean(scores)), 4)
+    return out
+
+
+def program_agrees(program: flowchart_data.Program) -> bool:
+    """Whether the code read off ``program``'s flowchart gives its source's result on every test input."""
+    try:
+        source = flowchart_reading.emit(flowchart_reading.read_graph(program.render()))
+        return all(flowchart_data.run_source(source, x) == program.run(x) for x in flowchart_data.TEST_INPUTS)
+    except (flowchart_reading.FlowchartReadError, SyntaxError, NameError, TypeError, ValueError, RuntimeError):
+        return False
+
+
+def flowchart_metrics(count: int = 40) -> dict[str, float]:
+    """The share of flowcharts whose emitted code agrees with the source on every test input."""
+    agree = [program_agrees(flowchart_data.draw_program(seed, split)) for seed, split in test_seeds(count)]
+    return {"step5.flowchart.program_accuracy": round(float(np.mean(agree)), 4)}

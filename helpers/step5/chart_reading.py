@@ -83,13 +83,7 @@ def words_of(image: Image.Image) -> list[ocr.OcrWord]:
     styles) are painted white first: OCR reads a patch as a word."""
     pixels = np.asarray(image.convert("RGB")).copy()
     pixels[ndimage.binary_dilation(saturation(pixels) > VIVID, iterations=2)] = 255
-    plain = Image.fromarray(pixels)
-    big = plain.resize((image.width * ENLARGE, image.height * ENLARGE), Image.Resampling.LANCZOS)
-    return [
-        ocr.OcrWord(w.text, tuple(round(v / ENLARGE) for v in w.box), w.confidence)
-        for w in ocr.tesseract_words(big, segmentation=11)
-        if any(ch.isalnum() for ch in w.text)
-    ]
+    return [w for w in ocr.enlarged_words(Image.fromarray(pixels), ENLARGE, 11) if any(ch.isalnum() for ch in w.text)]
 
 
 def lines_of(words: list[ocr.OcrWord], gap: float = 0.5) -> list[Line]:
@@ -314,19 +308,9 @@ def reread_row(image: Image.Image, row: list[Line], left: int) -> list[Line]:
     fewer words."""
     top, bottom = min(line.box[1] for line in row) - 3, max(line.box[3] for line in row) + 3
     strip = image.crop((left, max(top, 0), image.width, min(bottom, image.height)))
-    big = strip.resize((strip.width * ENLARGE, strip.height * ENLARGE), Image.Resampling.LANCZOS)
     words = [
-        ocr.OcrWord(
-            w.text,
-            (
-                left + w.box[0] // ENLARGE,
-                top + w.box[1] // ENLARGE,
-                left + w.box[2] // ENLARGE,
-                top + w.box[3] // ENLARGE,
-            ),
-            w.confidence,
-        )
-        for w in ocr.tesseract_words(big, segmentation=7)
+        ocr.OcrWord(w.text, (left + w.box[0], top + w.box[1], left + w.box[2], top + w.box[3]), w.confidence)
+        for w in ocr.enlarged_words(strip, ENLARGE, 7)
         if any(ch.isalnum() for ch in w.text)
     ]
     again = lines_of(words)

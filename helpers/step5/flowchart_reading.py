@@ -106,8 +106,7 @@ def read_words(image: Image.Image, box: tuple[int, int, int, int], region: np.nd
     crop = Image.fromarray(pixels)
     readings = []
     for scale, characters in ((1, CHARACTERS[kind]), (1, None), (ENLARGE, CHARACTERS[kind]), (ENLARGE, None)):
-        big = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
-        words = ocr.tesseract_words(big, segmentation=7, characters=characters)
+        words = ocr.enlarged_words(crop, scale, segmentation=7, characters=characters)
         text = " ".join(w.text for w in sorted(words, key=lambda w: w.box[0])).strip()
         if characters is None and kind in SAYS:
             head = "return" if kind == "parallelogram" and text.lower().startswith("return") else ""
@@ -170,8 +169,7 @@ def label_arrows(image: Image.Image, letters: np.ndarray, graph: nx.DiGraph) -> 
     for box in ndimage.find_objects(words)[:count] if arrows else []:
         top, left, bottom, right = box[0].start, box[1].start, box[0].stop, box[1].stop
         crop = image.crop((left - 2, top - 2, right + 2, bottom + 2))
-        big = crop.resize((crop.width * ENLARGE, crop.height * ENLARGE), Image.Resampling.LANCZOS)
-        text = "".join(w.text for w in ocr.tesseract_words(big, segmentation=8, characters="yesno"))
+        text = "".join(w.text for w in ocr.enlarged_words(crop, ENLARGE, segmentation=8, characters="yesno"))
         label = "yes" if text.startswith("y") or "es" in text else "no" if "n" in text else None
         if label is None:
             continue

@@ -91,6 +91,18 @@ def tesseract_words(image: Image.Image, segmentation: int = 4, characters: str |
     return words
 
 
+def enlarged_words(
+    image: Image.Image, scale: int, segmentation: int = 4, characters: str | None = None
+) -> list[OcrWord]:
+    """:func:`tesseract_words` on ``image`` enlarged ``scale`` times (small print reads better
+    large), its boxes given back in ``image``'s pixels."""
+    big = image.resize((image.width * scale, image.height * scale), Image.Resampling.LANCZOS)
+    return [
+        OcrWord(w.text, tuple(round(v / scale) for v in w.box), w.confidence, w.line)
+        for w in tesseract_words(big, segmentation, characters)
+    ]
+
+
 @cache
 def rapidocr_engine():
     try:

@@ -37,11 +37,9 @@ def words_of(image: Image.Image, lines: np.ndarray) -> list[ocr.OcrWord]:
     where sparse text splits it), boxes in ``image``'s pixels."""
     pixels = np.asarray(image.convert("RGB")).copy()
     pixels[cv2.dilate(lines.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)] = 255
-    plain = Image.fromarray(pixels)
-    big = plain.resize((image.width * ENLARGE, image.height * ENLARGE), Image.Resampling.LANCZOS)
     return [
-        ocr.OcrWord(w.text.translate(DASHES), tuple(round(v / ENLARGE) for v in w.box), w.confidence)
-        for w in ocr.tesseract_words(big, segmentation=6)
+        ocr.OcrWord(w.text.translate(DASHES), w.box, w.confidence)
+        for w in ocr.enlarged_words(Image.fromarray(pixels), ENLARGE, 6)
         if any(ch.isalnum() for ch in w.text)
     ]
 

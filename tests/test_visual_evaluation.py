@@ -19,3 +19,9 @@ def test_every_key_is_a_share_measured_on_real_pictures():
     }
     assert all(0.0 <= value <= 1.0 for value in metrics.values())
     assert metrics["step5.table.cell_accuracy.ruled"] > 0.5 and metrics["step5.chart.rnss"] > 0.5
+
+
+def test_report_questions_are_answered_from_pdfs_read_back_with_the_page_cited():
+    metrics = ve.report_metrics(2, pages=2)
+    assert set(metrics) == {"step5.report.answer_accuracy", "step5.report.page_recall_at_1"}
+    assert metrics["step5.report.page_recall_at_1"] == 1.0 and metrics["step5.report.answer_accuracy"] >= 0.5

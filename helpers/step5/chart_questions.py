@@ -12,6 +12,7 @@ closest name (:func:`~helpers.step5.chart_scores.anls`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,11 +37,16 @@ class ChartQuestion:
 def questions_about(chart: Chart, rng: np.random.Generator) -> list[ChartQuestion]:
     """One question of each kind that fits ``chart`` (a difference needs two series), about
     series and categories drawn from ``rng``."""
-    table = chart.table()
+    return questions_of(chart.table(), rng, share=chart.kind == "pie")
+
+
+def questions_of(table: pd.DataFrame, rng: np.random.Generator, share: bool = False) -> list[ChartQuestion]:
+    """One question of each kind that fits ``table`` (rows: categories, columns: series); with
+    ``share``, the one series is a pie's and is asked about as "the share"."""
     names = list(table.columns)
     category = str(rng.choice(table.index))
     first = str(rng.choice(names))
-    of = "share" if chart.kind == "pie" else first
+    of = "share" if share else first
     out = [
         ChartQuestion("value", f"What is the {of} of {category}?", (first,), category),
         ChartQuestion("largest", f"Which {table.index.name or 'category'} has the largest {of}?", (first,)),
@@ -50,6 +56,27 @@ def questions_about(chart: Chart, rng: np.random.Generator) -> list[ChartQuestio
         a, b = (str(n) for n in rng.choice(names, size=2, replace=False))
         out.append(ChartQuestion("difference", f"How much larger is {a} than {b} in {category}?", (a, b), category))
     return out
+
+
+PATTERNS = {  # the words of each kind of question, as questions_of writes them
+    "value": re.compile(r"what is the (?P<series>.+?) of (?P<category>.+?)\?", re.IGNORECASE),
+    "largest": re.compile(r"which (?P<by>.+?) has the largest (?P<series>.+?)\?", re.IGNORECASE),
+    "range": re.compile(r"difference between the largest and the smallest (?P<series>.+?)\?", re.IGNORECASE),
+    "difference": re.compile(r"how much larger is (?P<a>.+?) than (?P<b>.+?) in (?P<category>.+?)\?", re.IGNORECASE),
+}
+
+
+def parse(text: str) -> ChartQuestion:
+    """The question in ``text`` (words before it, such as "For the bakeries,", are allowed), read by
+    the patterns its kind is written in; raises ValueError for words no pattern fits."""
+    for kind, pattern in PATTERNS.items():
+        found = pattern.search(text)
+        if found is None or (kind == "value" and "difference between" in text.lower()):
+            continue
+        if kind == "difference":
+            return ChartQuestion(kind, text, (found["a"], found["b"]), found["category"])
+        return ChartQuestion(kind, text, (found["series"],), found.groupdict().get("category"))
+    raise ValueError(f"not a question this course can parse: {text!r}; see chart_questions.PATTERNS")
 
 
 def closest(name: str, options: pd.Index, lone: bool = False) -> str | None:

@@ -10,7 +10,6 @@ and every file ends up in exactly one place.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,14 +18,11 @@ from transformers import LayoutLMForTokenClassification
 
 from helpers.step5 import layout_model, ocr, schema
 from helpers.step5.layouts import SCALE
+from helpers.step5.pdf_files import UnreadableDocument, open_pdf
 
 PDF_DPI = 118 * SCALE  # PDF pages are rendered at the resolution the classifier was trained on
 SURE = 0.8  # an OCR word read with at least this confidence counts as read
 UPRIGHT = 0.6  # a page with at least this share of words read surely is taken as the right way up
-
-
-class UnreadableDocument(ValueError):
-    """A file or a page the pipeline cannot read; the message says which and why."""
 
 
 def pages_of(path: Path) -> list[Image.Image]:
@@ -35,17 +31,7 @@ def pages_of(path: Path) -> list[Image.Image]:
     if not path.is_file():
         raise UnreadableDocument(f"{path.name}: no such file")
     if path.suffix.lower() == ".pdf":
-        import pypdfium2 as pdfium
-
-        try:
-            pdf = pdfium.PdfDocument(path)
-        except pdfium.PdfiumError as error:  # PDFium will not open an empty page tree at all
-            if re.search(rb"/Count\s+0\b", path.read_bytes()):
-                raise UnreadableDocument(f"{path.name}: the PDF has no pages") from error
-            raise UnreadableDocument(f"{path.name}: not a readable PDF ({error})") from error
-        if len(pdf) == 0:
-            raise UnreadableDocument(f"{path.name}: the PDF has no pages")
-        return [page.render(scale=PDF_DPI / 72).to_pil().convert("RGB") for page in pdf]
+        return [page.render(scale=PDF_DPI / 72).to_pil().convert("RGB") for page in open_pdf(path)]
     try:
         with Image.open(path) as image:
             return [image.convert("RGB")]

@@ -1,5 +1,5 @@
-"""Step 5: how well charts, tables and flowcharts are read back (the ``step5.chart.*``,
-``step5.table.*`` and ``step5.flowchart.*`` keys).
+"""Step 5: how well charts, tables and flowcharts are read back, and questions over reports
+answered (the ``step5.chart.*``, ``step5.table.*``, ``step5.flowchart.*`` and ``step5.report.*`` keys).
 
 Every figure is measured on pictures drawn for testing: new seeds, and the looks kept for testing
 only (:data:`~helpers.step5.chart_data.TEST_STYLE`, the test table styles,
@@ -7,6 +7,9 @@ only (:data:`~helpers.step5.chart_data.TEST_STYLE`, the test table styles,
 """
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -17,9 +20,13 @@ from helpers.step5 import (
     chart_scores,
     flowchart_data,
     flowchart_reading,
+    report_data,
+    report_questions,
+    report_reading,
     table_data,
     table_reading,
 )
+from helpers.vector_store import VectorStore, open_store
 
 QUESTION_SEED = 5  # which series and categories the chart questions ask about
 
@@ -85,3 +92,37 @@ def flowchart_metrics(count: int = 40) -> dict[str, float]:
     """The share of flowcharts whose emitted code agrees with the source on every test input."""
     agree = [program_agrees(flowchart_data.draw_program(seed, split)) for seed, split in test_seeds(count)]
     return {"step5.flowchart.program_accuracy": round(float(np.mean(agree)), 4)}
+
+
+def report_metrics(
+    count: int = 6, store: VectorStore | None = None, pages: int = report_data.PAGES
+) -> dict[str, float]:
+    """Questions over ``count`` reports of ``pages`` pages (half in the training looks, half in the test looks), each
+    written as a PDF, read back, indexed and asked about: the share answered right (ChartQA's relaxed
+    accuracy) with the right page cited, and the share whose right page was retrieved first. The
+    reports go to ``store`` (default: a temporary embedded store), then are deleted from it."""
+    right, first = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        own = store is None
+        store = open_store("lancedb", path=Path(folder) / "store") if own else store
+        try:
+            for seed, split in test_seeds(count):
+                report = report_data.draw_report(seed, split, pages)
+                read = report_reading.read_report(report.write_pdf(Path(folder) / f"{report.name}.pdf"))
+                collection = report_questions.index_report(store, report.name, read)
+                questions = report_data.questions_about(report, np.random.default_rng([seed, QUESTION_SEED]))
+                for question in questions:
+                    answer = report_questions.ask(collection, report.name, question.text)
+                    right.append(
+                        answer.page == question.page and chart_scores.relaxed_match(question.answer, answer.value)
+                    )
+                    first.append(answer.retrieved[:1] == [question.page])
+        finally:
+            if store is not None and report_questions.COLLECTION in store.list_collections():
+                store.delete_collection(report_questions.COLLECTION)
+            if own:
+                store.close()
+    return {
+        "step5.report.answer_accuracy": round(float(np.mean(right)), 4),
+        "step5.report.page_recall_at_1": round(float(np.mean(first)), 4),
+    }

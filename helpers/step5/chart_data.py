@@ -15,13 +15,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from PIL import Image  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from PIL import Image
 
 KINDS = ("bar", "barh", "grouped", "line", "pie")
 TRAIN_STYLES = ("default", "ggplot", "bmh", "seaborn-v0_8-whitegrid", "classic")
@@ -60,12 +58,12 @@ class Chart:
     def render(self) -> Image.Image:
         """The chart as an RGB picture (:data:`DPI` dots per inch)."""
         with plt.style.context(self.style), plt.rc_context({"font.family": self.font}):
-            fig, ax = plt.subplots(figsize=self.size, dpi=DPI, layout="constrained")  # room for the legend
+            fig = Figure(figsize=self.size, dpi=DPI, layout="constrained")  # no pyplot figure: nothing to show or close
+            ax = fig.subplots()
             draw(self, ax)
             ax.set_title(self.title)
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=DPI)
-            plt.close(fig)
         return Image.open(buffer).convert("RGB")
 
 

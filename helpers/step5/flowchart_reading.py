@@ -18,6 +18,7 @@ a graph (networkx), then Python.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -30,6 +31,7 @@ from helpers.step5 import ocr
 from helpers.step5.flowchart_data import GRAMMAR, RETURNED, STATEMENT
 
 ENLARGE = 2
+READERS = 2  # shapes read at once (Tesseract runs as a process per reading; the course machine has 2 cores)
 SMALLEST_SHAPE = 1200  # pixels of paper inside a shape (a letter's hole is far smaller)
 # The characters each shape may hold (OCR reads a "9" as "Q" where it may read anything), and
 # what each kind of shape says in the flowcharts' grammar.
@@ -120,17 +122,15 @@ def read_words(image: Image.Image, box: tuple[int, int, int, int], region: np.nd
 def read_graph(image: Image.Image) -> nx.DiGraph:
     """The flowchart's graph: nodes with ``kind`` and ``text``, arrows with ``label`` ("yes", "no" or "")."""
     ink = ink_of(image)
-    shapes = []
-    taken = np.zeros_like(ink)
+    found = []
     for region in shape_regions(ink):
         kind = kind_of(region)
-        if kind is None:
-            continue
-        ys, xs = np.nonzero(region)
-        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-        text = read_words(image, box, region, kind)
-        shapes.append((Shape(kind, text, box), region))
-        taken |= region
+        if kind is not None:
+            ys, xs = np.nonzero(region)
+            found.append((kind, (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1), region))
+    with ThreadPoolExecutor(READERS) as pool:  # each reading waits on a Tesseract process: run two at once
+        texts = list(pool.map(lambda shape: read_words(image, shape[1], shape[2], shape[0]), found))
+    shapes = [(Shape(kind, text, box), region) for (kind, box, region), text in zip(found, texts, strict=True)]
     if not shapes:
         raise FlowchartReadError("no flowchart shapes found: no closed outlines large enough to hold words")
     grown = [ndimage.binary_dilation(region, iterations=4) for _, region in shapes]
@@ -140,25 +140,35 @@ def read_graph(image: Image.Image) -> nx.DiGraph:
         graph.add_node(n, kind=shape.kind, text=shape.text, box=shape.box)
     labels, count = ndimage.label(lines, structure=np.ones((3, 3)))
     pieces, letters = [], np.zeros_like(ink)
-    for n in range(1, count + 1):
-        piece = labels == n
-        near = [s for s, g in enumerate(grown) if (ndimage.binary_dilation(piece, iterations=2) & g).any()]
+    for n, window in enumerate(ndimage.find_objects(labels), start=1):
+        window = padded(window, 3, ink.shape)  # the dilation below reaches 2 pixels: work in the piece's window
+        piece = labels[window] == n
+        touch = ndimage.binary_dilation(piece, iterations=2)
+        near = [s for s, g in enumerate(grown) if (touch & g[window]).any()]
         if len(near) == 2:
-            pieces.append((piece, near))
+            whole = np.zeros_like(ink)
+            whole[window] = piece
+            pieces.append((whole, near))
         elif len(near) == 1 and piece.sum() > 40:
             raise FlowchartReadError(f"an arrow from or to {shapes[near[0]][0].text!r} leads nowhere")
         elif not near:
-            letters |= piece  # ink that touches no shape: the words beside the arrows
+            letters[window] |= piece  # ink that touches no shape: the words beside the arrows
+    reach = {s: ndimage.binary_dilation(grown[s], iterations=8) for s in {s for _, pair in pieces for s in pair}}
     for piece, (a, b) in pieces:
-        source, target = (a, b) if head_ink(piece, grown[b]) > head_ink(piece, grown[a]) else (b, a)
+        source, target = (a, b) if head_ink(piece, reach[b]) > head_ink(piece, reach[a]) else (b, a)
         graph.add_edge(source, target, label="", piece=piece)
     label_arrows(image, letters, graph)
     return graph
 
 
-def head_ink(piece: np.ndarray, region: np.ndarray) -> int:
-    """Ink of ``piece`` within 8 pixels of ``region``: an arrow's head (a filled triangle) has more."""
-    return int((piece & ndimage.binary_dilation(region, iterations=8)).sum())
+def padded(window: tuple[slice, slice], pad: int, shape: tuple[int, ...]) -> tuple[slice, slice]:
+    """``window`` grown by ``pad`` pixels on every side, within a picture of ``shape``."""
+    return tuple(slice(max(w.start - pad, 0), min(w.stop + pad, size)) for w, size in zip(window, shape, strict=False))
+
+
+def head_ink(piece: np.ndarray, near_shape: np.ndarray) -> int:
+    """Ink of ``piece`` near a shape (``near_shape``: 8 pixels around it); an arrow's head has more."""
+    return int((piece & near_shape).sum())
 
 
 def label_arrows(image: Image.Image, letters: np.ndarray, graph: nx.DiGraph) -> None:

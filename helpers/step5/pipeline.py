@@ -31,7 +31,11 @@ def pages_of(path: Path) -> list[Image.Image]:
     if not path.is_file():
         raise UnreadableDocument(f"{path.name}: no such file")
     if path.suffix.lower() == ".pdf":
-        return [page.render(scale=PDF_DPI / 72).to_pil().convert("RGB") for page in open_pdf(path)]
+        pdf = open_pdf(path)
+        try:
+            return [page.render(scale=PDF_DPI / 72).to_pil().convert("RGB") for page in pdf]
+        finally:
+            pdf.close()
     try:
         with Image.open(path) as image:
             return [image.convert("RGB")]

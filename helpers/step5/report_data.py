@@ -149,7 +149,7 @@ def prose_of(rng: np.random.Generator, division: str, label: str, title: str, ye
     ]
     return (
         f"{openings[int(rng.integers(2))]} {middles[int(rng.integers(3))]} "
-        f"{label} shows {title[0].lower()}{title[1:]} for the {division.lower()}."
+        f"{label} shows {title} for the {division.lower()}."
     )
 
 
@@ -176,7 +176,7 @@ def draw_report(seed: int, split: str = "test", pages: int = PAGES) -> Report:
             tables += 1
             label = f"Table {tables}"
             title = f"{', '.join(figure.columns[1:-1])} and {figure.columns[-1]} by {figure.columns[0].lower()}"
-        caption = f"{label}: {division}, {title[0].lower()}{title[1:]}, {year}"
+        caption = f"{label}: {division}, {title}, {year}"
         drawn.append(ReportPage(number, division, prose_of(rng, division, label, title, year), figure, caption))
     return Report(seed, split, company, year, tuple(drawn))
 

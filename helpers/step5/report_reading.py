@@ -81,17 +81,21 @@ def read_report(path: str | Path, password: str | None = None) -> list[PageReadi
     """Every page of the PDF at ``path``: its text and its figures read; raises
     :class:`~helpers.step5.pdf_files.UnreadableDocument` for a file that cannot be opened."""
     pdf = open_pdf(path, password)
-    pages = []
-    for number, page in enumerate(pdf, start=1):
-        try:
-            text = page.get_textpage().get_text_range()
-            figures = [read_figure(picture, caption) for picture, caption in pictures_on(page)]
-            thumbnail = page.render(scale=THUMBNAIL_DPI / 72).to_pil().convert("RGB")
-        except pdfium.PdfiumError as error:  # one damaged page: the others are still read
-            pages.append(PageReading(number, "", [], None, f"page {number} cannot be read ({error})"))
-            continue
-        pages.append(PageReading(number, " ".join(text.split()), figures, thumbnail))
-    return pages
+    try:
+        return [read_page(page, number) for number, page in enumerate(pdf, start=1)]
+    finally:
+        pdf.close()
+
+
+def read_page(page: pdfium.PdfPage, number: int) -> PageReading:
+    """One page's text and figures; a page PDFium cannot read keeps the reason instead."""
+    try:
+        text = page.get_textpage().get_text_range()
+        figures = [read_figure(picture, caption) for picture, caption in pictures_on(page)]
+        thumbnail = page.render(scale=THUMBNAIL_DPI / 72).to_pil().convert("RGB")
+    except pdfium.PdfiumError as error:  # one damaged page: the others are still read
+        return PageReading(number, "", [], None, f"page {number} cannot be read ({error})")
+    return PageReading(number, " ".join(text.split()), figures, thumbnail)
 
 
 def linearised(table: pd.DataFrame) -> str:

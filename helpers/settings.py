@@ -106,7 +106,8 @@ def seed_everything(seed: int = DEFAULT_SEED) -> int:
 
 
 def set_threads(num_threads: int | None = None) -> int:
-    """Set torch's CPU threads (``COURSE_THREADS`` wins over the argument); returns it.
+    """Set torch's CPU threads (``COURSE_THREADS`` wins over the argument, and ``OMP_THREAD_LIMIT``
+    caps both: torch asked for more threads than OpenMP may start computes wrong values); returns it.
 
     Tiny models run several times faster on one thread on a small CPU, larger CNNs
     gain from two: each training routine passes what it measured best.
@@ -119,6 +120,9 @@ def set_threads(num_threads: int | None = None) -> int:
         num_threads = torch.get_num_threads()
     if num_threads < 1:
         raise ValueError(f"num_threads must be at least 1, got {num_threads}")
+    limit = os.environ.get("OMP_THREAD_LIMIT", "").strip()
+    if limit.isdigit() and int(limit) >= 1:  # more torch threads than OpenMP allows gives wrong results
+        num_threads = min(num_threads, int(limit))
     torch.set_num_threads(num_threads)
     return num_threads
 

@@ -1,5 +1,9 @@
 """helpers.step5.ocr: words with boxes from Tesseract and RapidOCR, on generated pages."""
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from helpers.step5 import documents, layouts, ocr, system_programs
@@ -38,3 +42,22 @@ def test_bad_engines_and_a_missing_tesseract_say_what_to_do(monkeypatch, receipt
     monkeypatch.setattr(system_programs.shutil, "which", lambda name: None)
     with pytest.raises(RuntimeError, match="apt-get install tesseract-ocr.*brew install tesseract"):
         ocr.read(receipt.image, "tesseract")
+
+
+def test_the_tesseract_environment_is_put_back_when_threads_overlap(monkeypatch):
+    """Threads that read at once must not leave OMP_THREAD_LIMIT set: kernels started later inherit it."""
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    together = threading.Barrier(4)
+
+    def read(_):
+        with ocr.tesseract_environment():
+            assert os.environ["OMP_THREAD_LIMIT"] == "1"
+            together.wait(timeout=10)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(read, range(8)))
+    assert "OMP_THREAD_LIMIT" not in os.environ
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "3")
+    with ocr.tesseract_environment():
+        assert os.environ["OMP_THREAD_LIMIT"] == "1"
+    assert os.environ["OMP_THREAD_LIMIT"] == "3"

@@ -46,11 +46,15 @@ def test_seed_everything_makes_runs_repeat():
 
 def test_set_threads_honours_the_environment(monkeypatch):
     monkeypatch.delenv("COURSE_THREADS", raising=False)
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
     before = torch.get_num_threads()
     try:
         assert settings.set_threads(1) == 1 and torch.get_num_threads() == 1
         monkeypatch.setenv("COURSE_THREADS", "2")
         assert settings.set_threads(1) == 2
+        monkeypatch.setenv("OMP_THREAD_LIMIT", "1")  # OpenMP starts one: torch must not ask for two
+        assert settings.set_threads(2) == 1 and torch.get_num_threads() == 1
+        monkeypatch.delenv("OMP_THREAD_LIMIT")
         with pytest.raises(ValueError):
             monkeypatch.delenv("COURSE_THREADS")
             settings.set_threads(0)

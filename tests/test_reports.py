@@ -89,7 +89,7 @@ def test_a_figure_that_cannot_be_read_keeps_its_page_and_the_rest_is_read(tmp_pa
     assert second.figures[0].kind == "table" and second.figures[0].table is not None
 
 
-def test_files_that_are_not_readable_reports_say_why(tmp_path):
+def test_files_that_are_not_readable_reports_say_why(pdf, tmp_path):
     from reportlab.pdfgen import canvas
 
     locked = canvas.Canvas(str(tmp_path / "locked.pdf"), encrypt="secret")
@@ -107,8 +107,11 @@ def test_files_that_are_not_readable_reports_say_why(tmp_path):
     with pytest.raises(pdf_files.UnreadableDocument, match="empty.pdf: the PDF has no pages"):
         report_reading.read_report(tmp_path / "empty.pdf")
     (tmp_path / "notes.pdf").write_text("not a PDF at all")
-    with pytest.raises(pdf_files.UnreadableDocument, match="notes.pdf: not a readable PDF"):
+    with pytest.raises(pdf_files.UnreadableDocument, match="notes.pdf: not a PDF .a PDF starts with %PDF-."):
         report_reading.read_report(tmp_path / "notes.pdf")
+    (tmp_path / "cut.pdf").write_bytes(pdf.read_bytes()[: pdf.stat().st_size // 2])
+    with pytest.raises(pdf_files.UnreadableDocument, match="cut.pdf: a damaged or incomplete PDF"):
+        report_reading.read_report(tmp_path / "cut.pdf")
     with pytest.raises(pdf_files.UnreadableDocument, match="gone.pdf: no such file"):
         report_reading.read_report(tmp_path / "gone.pdf")
 

@@ -1,7 +1,7 @@
 """Step 5: opening a PDF with PDFium (pypdfium2), or saying plainly why it cannot be opened.
 
 The invoice pipeline and the report reader both open PDFs that may be anything: a file that is
-not there, not a PDF, cut short, encrypted, or a PDF with no pages. :func:`open_pdf` turns each
+not there, not a PDF, cut short or damaged, encrypted, or a PDF with no pages. :func:`open_pdf` turns each
 into an :class:`UnreadableDocument` whose message names the file and the problem.
 """
 
@@ -31,7 +31,9 @@ def open_pdf(path: str | Path, password: str | None = None) -> pdfium.PdfDocumen
         if "password" in str(error).lower() and b"/Encrypt" in content:
             given = "the password given is wrong" if password else "give its password"
             raise UnreadableDocument(f"{path.name}: the PDF is encrypted ({given})") from error
-        raise UnreadableDocument(f"{path.name}: not a readable PDF ({error})") from error
+        if not content.lstrip().startswith(b"%PDF-"):
+            raise UnreadableDocument(f"{path.name}: not a PDF (a PDF starts with %PDF-)") from error
+        raise UnreadableDocument(f"{path.name}: a damaged or incomplete PDF ({error})") from error
     if len(pdf) == 0:
         raise UnreadableDocument(f"{path.name}: the PDF has no pages")
     return pdf

@@ -49,10 +49,10 @@ def page_text(page: PageReading) -> str:
     return "\n".join([page.text, *tables])
 
 
-def index_report(store: VectorStore, report: str, pages: list[PageReading]) -> Collection:
-    """Write a report's readable pages to the store's :data:`COLLECTION`: an object per page, keyed
+def index_report(store: VectorStore, report: str, pages: list[PageReading], name: str = COLLECTION) -> Collection:
+    """Write a report's readable pages to the store's collection ``name``: an object per page, keyed
     by report and page, so indexing again replaces them."""
-    collection = store.create_collection(COLLECTION, SCHEMA)
+    collection = store.create_collection(name, SCHEMA)
     objects = [
         {
             "source": f"{report}/page-{page.number}",

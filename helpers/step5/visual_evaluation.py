@@ -29,6 +29,7 @@ from helpers.step5 import (
 from helpers.vector_store import VectorStore, open_store
 
 QUESTION_SEED = 5  # which series and categories the chart questions ask about
+REPORT_COLLECTION = "ReportBenchmark"  # the reports report_metrics indexes, apart from a notebook's
 
 
 def test_seeds(count: int) -> list[tuple[int, str]]:
@@ -100,7 +101,8 @@ def report_metrics(
     """Questions over ``count`` reports of ``pages`` pages (half in the training looks, half in the test looks), each
     written as a PDF, read back, indexed and asked about: the share answered right (ChartQA's relaxed
     accuracy) with the right page cited, and the share whose right page was retrieved first. The
-    reports go to ``store`` (default: a temporary embedded store), then are deleted from it."""
+    reports go to ``store``'s :data:`REPORT_COLLECTION` (default: a temporary embedded store), which is
+    deleted at the end; a notebook's own ``ReportPages`` are left as they are."""
     right, first = [], []
     with tempfile.TemporaryDirectory() as folder:
         own = store is None
@@ -109,7 +111,7 @@ def report_metrics(
             for seed, split in test_seeds(count):
                 report = report_data.draw_report(seed, split, pages)
                 read = report_reading.read_report(report.write_pdf(Path(folder) / f"{report.name}.pdf"))
-                collection = report_questions.index_report(store, report.name, read)
+                collection = report_questions.index_report(store, report.name, read, REPORT_COLLECTION)
                 questions = report_data.questions_about(report, np.random.default_rng([seed, QUESTION_SEED]))
                 for question in questions:
                     answer = report_questions.ask(collection, report.name, question.text)
@@ -118,8 +120,8 @@ def report_metrics(
                     )
                     first.append(answer.retrieved[:1] == [question.page])
         finally:
-            if store is not None and report_questions.COLLECTION in store.list_collections():
-                store.delete_collection(report_questions.COLLECTION)
+            if store is not None and REPORT_COLLECTION in store.list_collections():
+                store.delete_collection(REPORT_COLLECTION)
             if own:
                 store.close()
     return {

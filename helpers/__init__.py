@@ -23,7 +23,8 @@ Shared:
 - ``helpers.plotting``        image grids, spectrograms, video strips, recall heatmaps, players
 - ``helpers.bench``           ``python -m helpers.bench``: the course's metrics; notebooks' ``record``
 - ``helpers.vector_store``    the store interface, ``open_store()``, and a module per backend:
-  ``interface``, ``lancedb_backend`` (default), ``weaviate_backend``; ``check`` (``python -m
+  ``interface``, ``lancedb_backend`` (default), ``weaviate_backend``; ``target_join`` (multi-target
+  search: Weaviate's join strategies written out, and for many queries at once); ``check`` (``python -m
   helpers.vector_store.check``: duplicates, non-finite vectors, ``--repair``); ``soak`` (concurrent
   writers and readers, for the benchmark)
 
@@ -50,6 +51,11 @@ One package per step:
   regular-expression and keyword baseline), ``dataset`` (scanned pages with truth and OCR, built
   once into ``build/step5/``), ``layout_model`` (LayoutLM from MiniLM's weights; a page's words as
   its inputs; training; tags per word), ``decoding`` (its tags back into fields and line items)
+- ``helpers.step6``  ``catalog`` (the concepts as shop items, three named vectors, prices, new
+  items), ``shoppers`` (simulated tastes on metadata and pixels, purchases split by time),
+  ``recommenders`` (popularity, profile similarity, fusion, reciprocal rank fusion, ALS, for many
+  shoppers at once), ``ranking_metrics`` (HR, nDCG, coverage, popularity bias), ``store_recommender``
+  (one shopper's list from the store, and why each item is on it)
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

@@ -138,3 +138,29 @@ def modality_recall(corpus: Corpus, split: str = "zero_shot", ks=(1, 5)) -> dict
         vectors[modality] = corpus.vectors[rows]
         concept_ids[modality] = [corpus.objects[i]["concept_id"] for i in rows]
     return modality_pair_recall(vectors, concept_ids, ks)
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (the mean of unit vectors is not one)."""
+    return rows / np.linalg.norm(rows, axis=-1, keepdims=True)
+
+
+def concept_vectors(concepts: list[data.Concept], items: Corpus | None = None) -> dict[str, np.ndarray]:
+    """Four named vectors per concept, (len(concepts), 384) each, row for row (Steps 4 and 6):
+    ``text`` its anchor (descriptions through MiniLM), ``image`` its picture, ``speech`` the mean of
+    its spoken names in the training voices, ``video`` the mean of its videos or, without one, its picture."""
+    items = items or build_corpus()
+    train_voices = set(data.voices("train"))
+    rows: dict[tuple[str, str], list[int]] = {}
+    for i, item in enumerate(items.objects):
+        if item["modality"] != "speech" or item["voice"] in train_voices:
+            rows.setdefault((item["modality"], item["concept_id"]), []).append(i)
+    image = np.stack([items.vectors[rows["image", c.id][0]] for c in concepts])
+    speech = unit(np.stack([items.vectors[rows["speech", c.id]].mean(axis=0) for c in concepts]))
+    video = np.stack(
+        [
+            unit(items.vectors[rows["video", c.id]].mean(axis=0)) if ("video", c.id) in rows else image[n]
+            for n, c in enumerate(concepts)
+        ]
+    )
+    return {"text": embeddings.anchors_for(concepts), "image": image, "speech": speech, "video": video}

@@ -12,7 +12,7 @@ from helpers.vector_store import Schema, VectorStoreError
 def small(tmp_path):
     concepts = data.load_concepts()[:30]
     rng = np.random.default_rng(0)
-    vectors = {name: kb.unit(rng.normal(size=(30, 384)).astype(np.float32)) for name in kb.VECTORS}
+    vectors = {name: corpus.unit(rng.normal(size=(30, 384)).astype(np.float32)) for name in kb.VECTORS}
     return vector_store.open_store("lancedb", path=tmp_path / "store"), concepts, vectors
 
 
@@ -79,7 +79,7 @@ def test_concept_vectors_average_the_training_voices_and_fall_back_to_the_pictur
     add("speech", "dog", e[4], test_voice)  # held out: never in the knowledge base
     add("speech", "red-apple", e[5], train_voices[0])
     add("video", "dog", e[6])
-    vectors = kb.concept_vectors(concepts, corpus.Corpus(objects, np.stack(rows)))
+    vectors = corpus.concept_vectors(concepts, corpus.Corpus(objects, np.stack(rows)))
     assert np.allclose(vectors["speech"][0], (e[2] + e[3]) / np.sqrt(2))
     assert np.allclose(vectors["video"][0], e[6]) and np.allclose(vectors["video"][1], e[1])  # no video: the picture
     assert vectors["text"].shape == (2, 384)

@@ -23,7 +23,7 @@ from weaviate.collections.filters import _FilterToGRPC
 from weaviate.connect import ConnectionParams
 
 from helpers import vector_store
-from helpers.vector_store import Range, Schema, VectorStoreError, object_id
+from helpers.vector_store import Range, Schema, TargetJoin, VectorStoreError, object_id
 from helpers.vector_store.weaviate_backend import where_to_filter
 
 SCHEMA = Schema(
@@ -246,3 +246,24 @@ def test_keyword_and_hybrid_search_are_the_servers_bm25_and_hybrid_on_word_token
         collection.hybrid_search("red apple", np.ones(4), "text", alpha=2)
     with pytest.raises(VectorStoreError, match="dimension 4"):
         collection.hybrid_search("red apple", np.ones(3), "text")
+
+
+def test_multi_target_search_is_the_servers_near_vector_with_its_join_strategy(client):
+    from weaviate.classes.query import TargetVectors
+
+    schema = Schema(properties={"source": "text"}, vectors={"text": 4, "image": 4})
+    collection = vector_store.open_store("weaviate", url="http://localhost:8080").create_collection("corpus", schema)
+    queries = {"text": np.ones(4), "image": np.zeros(4) + 0.5}
+    for rule, expected in [
+        (TargetJoin("sum", ("text", "image")), TargetVectors.sum(["text", "image"])),
+        (TargetJoin("minimum", ("text", "image")), TargetVectors.minimum(["text", "image"])),
+        (
+            TargetJoin.weighted("relative_score", {"text": 0.6, "image": 0.4}),
+            TargetVectors.relative_score({"text": 0.6, "image": 0.4}),
+        ),
+    ]:
+        hits = collection.multi_target_search(queries, rule, limit=4)
+        sent = client.calls.named("near_vector")[-1]
+        assert sent["target_vector"] == expected and sent["limit"] == 4
+        assert sent["near_vector"] == {"text": [1.0] * 4, "image": [0.5] * 4}
+        assert hits[0].score == pytest.approx(-0.25)  # minus the joined distance: higher is nearer

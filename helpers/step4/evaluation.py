@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from transformers import LlavaForConditionalGeneration, PreTrainedTokenizerFast
 
-from helpers import data, vector_store
+from helpers import corpus, data, vector_store
 from helpers.dialogue import normalise
 from helpers.step4 import cards, generator, knowledge_base, retrieval
 from helpers.step4.pipeline import DEFAULT_K, RAG, Answer, median_stage_ms, naming, source_of
@@ -118,7 +118,7 @@ class Setup:
 
     def __post_init__(self) -> None:
         self.concepts = data.load_concepts()
-        self.vectors = knowledge_base.concept_vectors(self.concepts)
+        self.vectors = corpus.concept_vectors(self.concepts)
         self.catalog = cards.draw_catalog(self.concepts, TEST_CATALOG)
         knowledge_base.build(self.store, TEST_CATALOG, self.concepts, self.vectors)
         self.catalog_questions = held_out_questions(self.concepts, self.catalog, cards.CATALOG_FACTS, count=self.count)

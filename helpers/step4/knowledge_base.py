@@ -10,7 +10,7 @@ does not), and four named vectors in the one 384-d space of Step 1:
 - ``speech``: the mean of its spoken names in the training voices, through the audio tower;
 - ``video``: the mean of its videos, or its picture where it has none (``has_video`` says which).
 
-The vectors come from :func:`helpers.corpus.build_corpus` (cached), so building the
+The vectors come from :func:`helpers.corpus.concept_vectors` (cached), so building the
 knowledge base embeds nothing new. Object ids are uuid5 of ``card/<concept id>``: building
 it twice, or again after redrawing the catalog, replaces each card and adds none.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers import corpus, data, embeddings
+from helpers import corpus, data
 from helpers.step4 import cards
 from helpers.towers import EMBED_DIM
 from helpers.vector_store import Collection, Schema, VectorStore, VectorStoreError
@@ -40,30 +40,6 @@ SCHEMA = Schema(
     vectors=dict.fromkeys(VECTORS, EMBED_DIM),
     searchable=("card",),
 )
-
-
-def unit(rows: np.ndarray) -> np.ndarray:
-    """Each row scaled to length 1 (the mean of unit vectors is not one)."""
-    return rows / np.linalg.norm(rows, axis=-1, keepdims=True)
-
-
-def concept_vectors(concepts: list[data.Concept], items: corpus.Corpus | None = None) -> dict[str, np.ndarray]:
-    """The four named vectors of each concept, (len(concepts), 384) each, row for row."""
-    items = items or corpus.build_corpus()
-    train_voices = set(data.voices("train"))
-    rows: dict[tuple[str, str], list[int]] = {}
-    for i, item in enumerate(items.objects):
-        if item["modality"] != "speech" or item["voice"] in train_voices:
-            rows.setdefault((item["modality"], item["concept_id"]), []).append(i)
-    image = np.stack([items.vectors[rows["image", c.id][0]] for c in concepts])
-    speech = unit(np.stack([items.vectors[rows["speech", c.id]].mean(axis=0) for c in concepts]))
-    video = np.stack(
-        [
-            unit(items.vectors[rows["video", c.id]].mean(axis=0)) if ("video", c.id) in rows else image[n]
-            for n, c in enumerate(concepts)
-        ]
-    )
-    return {"text": embeddings.anchors_for(concepts), "image": image, "speech": speech, "video": video}
 
 
 def card_objects(concepts: list[data.Concept], catalog: dict[str, cards.CatalogEntry], with_video: set[str]) -> list:
@@ -96,7 +72,7 @@ def build(
     everything in it is written from the data set and the catalog seed, so nothing is lost.
     """
     concepts = concepts or data.load_concepts()
-    vectors = vectors if vectors is not None else concept_vectors(concepts)
+    vectors = vectors if vectors is not None else corpus.concept_vectors(concepts)
     with_video = {v.concept_id for v in data.load_videos()}
     if COLLECTION in store.list_collections() and store.get_collection(COLLECTION).schema != SCHEMA:
         store.delete_collection(COLLECTION)

@@ -27,12 +27,16 @@ from helpers.vector_store.interface import (
     VectorStoreError,
     object_id,
 )
+from helpers.vector_store.target_join import JOIN_METHODS, TargetJoin, TargetJoinError
 
 __all__ = [
     "Collection",
     "Hit",
+    "JOIN_METHODS",
     "Range",
     "Schema",
+    "TargetJoin",
+    "TargetJoinError",
     "VectorStore",
     "VectorStoreError",
     "default_path",

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from helpers.vector_store.target_join import TargetJoin, join
+
 PROPERTY_TYPES: dict[str, tuple[type, ...]] = {
     "text": (str,),
     "int": (int, np.integer),
@@ -146,6 +148,10 @@ class Collection(ABC):
     def _keyword_search(self, text: str, limit: int, where: Mapping) -> list[Hit]: ...
 
     @abstractmethod
+    def _distances(self, vector: np.ndarray, using: str, ids: list[str]) -> dict[str, float]:
+        """The cosine distances from ``vector`` to the objects ``ids`` on the named vector ``using``."""
+
+    @abstractmethod
     def count(self, where: Mapping | None = None) -> int:
         """How many objects (that match ``where``)."""
 
@@ -188,6 +194,30 @@ class Collection(ABC):
         if limit < 1:
             raise VectorStoreError(f"limit must be at least 1, got {limit}")
         return self._search(query, using, limit, self.check_where(where))
+
+    def multi_target_search(
+        self, vectors: Mapping[str, np.ndarray], rule: TargetJoin, limit: int = 10, where: Mapping | None = None
+    ) -> list[Hit]:
+        """One query vector per named vector (``vectors``: target -> vector), the distances joined by
+        ``rule`` as Weaviate joins them (:mod:`helpers.vector_store.target_join`); best first, each
+        hit scored ``-`` its joined distance."""
+        if set(vectors) != set(rule.targets):
+            raise VectorStoreError(f"give one query vector per target {list(rule.targets)}, got {sorted(vectors)}")
+        queries = {target: self._check_query_vector(vectors[target], target) for target in rule.targets}
+        if limit < 1:
+            raise VectorStoreError(f"limit must be at least 1, got {limit}")
+        return self._multi_target_search(queries, rule, limit, self.check_where(where))
+
+    def _multi_target_search(
+        self, vectors: dict[str, np.ndarray], rule: TargetJoin, limit: int, where: Mapping
+    ) -> list[Hit]:
+        """:func:`~helpers.vector_store.target_join.join` over one search per target; a backend whose
+        server joins (Weaviate) overrides it."""
+        hits = {target: self._search(vectors[target], target, limit, where) for target in rule.targets}
+        properties = {h.id: h.properties for found in hits.values() for h in found}
+        found = {target: [(h.id, 1.0 - h.score) for h in found] for target, found in hits.items()}
+        joined = join(found, rule, limit, lambda target, ids: self._distances(vectors[target], target, ids))
+        return [Hit(i, -distance, properties[i]) for i, distance in joined]
 
     def _check_query_vector(self, vector: np.ndarray, using: str) -> np.ndarray:
         """``vector`` as float32, checked against the named vector ``using``'s dimension."""

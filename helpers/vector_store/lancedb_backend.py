@@ -138,6 +138,17 @@ class LanceCollection(Collection):
             for row in rows
         ]
 
+    def _distances(self, vector: np.ndarray, using: str, ids: list[str]) -> dict[str, float]:
+        rows = (
+            self.table.search(vector, vector_column_name=_vector_column(using))
+            .distance_type("cosine")
+            .where(f"id IN ({', '.join(_sql_literal(i) for i in ids)})", prefilter=True)
+            .select(["id", "_distance"])
+            .limit(len(ids))
+            .to_list()
+        )
+        return {row["id"]: float(row["_distance"]) for row in rows}
+
     def _keyword_search(self, text: str, limit: int, where: Mapping) -> list[Hit]:
         """LanceDB's full-text search (BM25) over the searchable properties; the index is made on
         first use, and rows written after it are searched too (unindexed rows are scanned)."""

@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from helpers.vector_store.interface import Collection, Hit, Range, Schema, VectorStore, VectorStoreError, object_id
+from helpers.vector_store.target_join import TargetJoin
 
 START_HINT = (
     "start one with `docker run -p 8080:8080 -p 50051:50051 cr.weaviate.io/semitechnologies/weaviate:1.32.0` "
@@ -97,6 +98,37 @@ class WeaviateCollection(Collection):
             return_metadata=MetadataQuery(distance=True),
         )
         return [Hit(str(o.uuid), 1.0 - float(o.metadata.distance), dict(o.properties)) for o in response.objects]
+
+    def _distances(self, vector: np.ndarray, using: str, ids: list[str]) -> dict[str, float]:
+        from weaviate.classes.query import Filter, MetadataQuery
+
+        response = self.handle.query.near_vector(
+            near_vector=vector.tolist(),
+            target_vector=using,
+            limit=len(ids),
+            filters=Filter.by_id().contains_any(ids),
+            return_metadata=MetadataQuery(distance=True),
+        )
+        return {str(o.uuid): float(o.metadata.distance) for o in response.objects}
+
+    def _multi_target_search(
+        self, vectors: dict[str, np.ndarray], rule: TargetJoin, limit: int, where: Mapping
+    ) -> list[Hit]:
+        """The server's own multi-target ``near_vector``, joined by its ``TargetVectors`` strategy."""
+        from weaviate.classes.query import MetadataQuery, TargetVectors
+
+        if rule.method in ("manual_weights", "relative_score"):
+            target = getattr(TargetVectors, rule.method)(dict(rule.weights))
+        else:
+            target = getattr(TargetVectors, rule.method)(list(rule.targets))
+        response = self.handle.query.near_vector(
+            near_vector={name: vector.tolist() for name, vector in vectors.items()},
+            target_vector=target,
+            limit=limit,
+            filters=where_to_filter(where),
+            return_metadata=MetadataQuery(distance=True),
+        )
+        return [Hit(str(o.uuid), -float(o.metadata.distance), dict(o.properties)) for o in response.objects]
 
     def _keyword_search(self, text: str, limit: int, where: Mapping) -> list[Hit]:
         from weaviate.classes.query import MetadataQuery

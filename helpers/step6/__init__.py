@@ -1,0 +1,1 @@
+"""Step 6: a multi-vector recommender (see helpers/__init__.py)."""

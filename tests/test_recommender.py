@@ -135,3 +135,16 @@ def test_an_item_without_a_picture_stays_in_every_ranking_on_its_text(catalog):
     assert top[0][0] == row  # nearest to itself on both targets: not dropped as Weaviate#12916 would
     with pytest.raises(KeyError, match="unknown item id"):
         cat.load_catalog(without_picture=["nothing"], vectors=catalog.vectors)
+
+
+def test_the_experiment_tunes_on_validation_and_scores_every_recommender(catalog):
+    from helpers.step6 import evaluation
+
+    experiment = evaluation.Experiment(catalog, num_shoppers=60)
+    rule, found = experiment.choose_rule()
+    assert rule in evaluation.candidate_rules() and found[evaluation.describe(rule)] == max(found.values())
+    assert all(not set(v) & set(t) for v, t in zip(experiment.validation.test, experiment.purchases.test, strict=True))
+    results = experiment.compare(rule)
+    assert set(results) == {"popularity", "als", "text", "image", "speech", "rrf", "fusion", "oracle"}
+    assert results["als"]["hr10.cold"] == 0.0 and results["popularity"]["hr10.cold"] == 0.0
+    assert results["oracle"]["ndcg10"] == max(r["ndcg10"] for r in results.values())

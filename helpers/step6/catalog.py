@@ -113,5 +113,5 @@ def index_catalog(store: VectorStore, catalog: Catalog) -> Collection:
     """Create (or reopen) :data:`COLLECTION` and upsert every item: ids are uuid5 of ``item/<id>``,
     so indexing again replaces each item and adds none."""
     collection = store.create_collection(COLLECTION, SCHEMA)
-    collection.upsert(item_objects(catalog), catalog.vectors)
+    collection.upsert(item_objects(catalog), catalog.vectors, progress=False)  # about a second
     return collection

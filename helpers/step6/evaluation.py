@@ -42,9 +42,10 @@ class Experiment:
     num_shoppers: int = NUM_SHOPPERS
 
     def __post_init__(self) -> None:
-        taste = shoppers.draw_shoppers(self.catalog, self.num_shoppers, SHOPPER_SEED)
+        self.shoppers = shoppers.draw_shoppers(self.catalog, self.num_shoppers, SHOPPER_SEED)
         self.popularity = shoppers.item_popularity(len(self.catalog.items), POPULARITY_SEED)
-        self.utility = shoppers.utilities(self.catalog, taste, shoppers.colour_profiles(self.catalog), self.popularity)
+        self.colours = shoppers.colour_profiles(self.catalog)
+        self.utility = shoppers.utilities(self.catalog, self.shoppers, self.colours, self.popularity)
         self.purchases = shoppers.simulate(self.utility, self.catalog.new, PURCHASES, TEST, PURCHASE_SEED)
         self.validation = self.purchases.hold_out(TEST)
 

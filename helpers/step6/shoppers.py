@@ -73,7 +73,7 @@ def draw_shoppers(catalog: Catalog, count: int, seed: int) -> Shoppers:
         [item.subgroup for item, o in zip(catalog.items, old, strict=True) if o], return_counts=True
     )
     choices = subgroups[sizes >= SUBGROUP_MIN_ITEMS]
-    liked = [tuple(rng.choice(choices, size=rng.integers(2, 4), replace=False)) for _ in range(count)]
+    liked = [tuple(str(s) for s in rng.choice(choices, size=rng.integers(2, 4), replace=False)) for _ in range(count)]
     palettes = rng.dirichlet(np.full(HUES + 2, 0.3), size=count)
     low = np.exp(rng.uniform(np.log(2.0), np.log(40.0), size=count))
     return Shoppers(liked, palettes, np.stack([low, low * rng.uniform(2.0, 6.0, size=count)], axis=1))

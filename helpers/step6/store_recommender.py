@@ -71,14 +71,17 @@ def recommend(
 
 
 def explain(catalog: Catalog, history: Sequence[str], item: str, targets: Sequence[str]) -> tuple[str, str, float]:
-    """Which bought item and which named vector are most similar to ``item``: (bought item id,
-    target, cosine similarity)."""
+    """Which bought item and which named vector put ``item`` on the list: (bought item id, target,
+    cosine similarity). Cosines on different named vectors have different spreads (the image
+    vectors of any two items are closer than their text vectors), so each is compared as a
+    z-score: how far above the bought item's mean similarity to the whole catalog it lies."""
     rows, row = catalog.index_of(history), catalog.index_of([item])[0]
-    best = ("", "", -np.inf)
+    best = ("", "", -np.inf, 0.0)
     for target in targets:
         vectors = catalog.vectors[target] / np.linalg.norm(catalog.vectors[target], axis=1, keepdims=True)
-        similar = vectors[rows] @ vectors[row]
-        n = int(np.argmax(similar))
-        if similar[n] > best[2]:
-            best = (history[n], target, float(similar[n]))
-    return best
+        similar = vectors[rows] @ vectors.T  # each bought item against the whole catalog
+        z = (similar[:, row] - similar.mean(axis=1)) / similar.std(axis=1)
+        n = int(np.argmax(z))
+        if z[n] > best[2]:
+            best = (history[n], target, float(z[n]), float(similar[n, row]))
+    return best[0], best[1], best[3]

@@ -55,7 +55,9 @@ One package per step:
   items), ``shoppers`` (simulated tastes on metadata and pixels, purchases split by time),
   ``recommenders`` (popularity, profile similarity, fusion, reciprocal rank fusion, ALS, for many
   shoppers at once), ``ranking_metrics`` (HR, nDCG, coverage, popularity bias), ``store_recommender``
-  (one shopper's list from the store, and why each item is on it)
+  (one shopper's list from the store, and why each item is on it), ``evaluation`` (every recommender on the
+  same shoppers, the join chosen on validation; the ``step6.*`` keys), ``figures`` (a shopper's lists
+  as rows of pictures), ``bench``
 
 Importing the package applies the profile (offline by default: no hub calls).
 """

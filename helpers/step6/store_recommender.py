@@ -17,12 +17,6 @@ import numpy as np
 from helpers.step6.catalog import Catalog
 from helpers.vector_store import Collection, TargetJoin
 
-REASONS = {
-    "text": "their descriptions are alike",
-    "image": "their pictures look alike",
-    "speech": "their names sound alike",
-}
-
 
 @dataclass(frozen=True)
 class Recommendations:

@@ -56,7 +56,12 @@ def recommend(
     and the note says so); an unknown item id in ``history`` is an error that names it."""
     if not history:
         chosen = list(best_sellers)[:k]
-        return Recommendations(chosen, [0.0] * len(chosen), "no history yet: the best sellers, the same for everyone")
+        note = (
+            "no history yet: the best sellers, the same for everyone"
+            if chosen
+            else "no history and no best sellers given"
+        )
+        return Recommendations(chosen, [0.0] * len(chosen), note)
     queries = profile(catalog, history, rule.targets)
     hits = collection.multi_target_search(queries, rule, limit=k + len(set(history)), where=where)
     fresh = [h for h in hits if h.properties["item_id"] not in set(history)][:k]

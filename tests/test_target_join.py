@@ -1,4 +1,11 @@
-"""Multi-target search: Weaviate's join rule written out, the store's search and the batched matrix version agree."""
+"""Multi-target search: Weaviate's join rule written out, the store's search and the batched matrix version agree.
+
+The store tests run on the embedded LanceDB store and, where WEAVIATE_URL points at a server, on
+Weaviate with its own server-side join: both must rank as the batched version does, so they rank
+alike (the ``step6.weaviate_lancedb_same_ranking`` check).
+"""
+
+import os
 
 import numpy as np
 import pytest
@@ -8,6 +15,7 @@ from helpers.vector_store import JOIN_METHODS, Schema, TargetJoin, TargetJoinErr
 from helpers.vector_store.target_join import join, join_matrix
 
 SCHEMA = Schema(properties={"source": "text", "group": "text"}, vectors={"text": 6, "image": 6})
+WEAVIATE_URL = os.environ.get("WEAVIATE_URL")
 
 
 def rules() -> list[TargetJoin]:
@@ -67,15 +75,22 @@ def test_bad_joins_are_refused_with_the_reason():
         TargetJoin("sum", ("text", "text"))
 
 
-@pytest.fixture
-def collection(tmp_path):
+@pytest.fixture(
+    params=[
+        "lancedb",
+        pytest.param("weaviate", marks=pytest.mark.skipif(not WEAVIATE_URL, reason="WEAVIATE_URL is not set")),
+    ]
+)
+def collection(request, tmp_path):
     rng = np.random.default_rng(7)
     objects = [{"source": f"item/{n}", "group": "odd" if n % 2 else "even"} for n in range(60)]
     vectors = {name: rng.normal(size=(60, 6)).astype(np.float32) for name in ("text", "image")}
-    store = vector_store.open_store("lancedb", path=tmp_path / "store")
-    collection = store.create_collection("Items", SCHEMA)
+    store = vector_store.open_store(request.param, path=tmp_path / "store", url=WEAVIATE_URL)
+    store.delete_collection("JoinTest")
+    collection = store.create_collection("JoinTest", SCHEMA)
     collection.upsert(objects, vectors, progress=False)
     yield collection, objects, vectors
+    store.delete_collection("JoinTest")
     store.close()
 
 

@@ -23,14 +23,15 @@ K = 10
 NUM_SHOPPERS, PURCHASES, TEST = 1000, 30, 5
 SHOPPER_SEED, POPULARITY_SEED, PURCHASE_SEED = 1, 2, 3
 FUSED = ("text", "image")  # the named vectors the fusion joins
-WEIGHTS = tuple(np.round(np.linspace(0.0, 1.0, 11), 1))  # the text's weight; the image's is 1 minus it
+WEIGHTS = tuple(np.round(np.linspace(0.0, 1.0, 11), 1))  # the first target's weight; the second's is 1 minus it
 
 
-def candidate_rules() -> list[TargetJoin]:
+def candidate_rules(targets: tuple[str, str] = FUSED) -> list[TargetJoin]:
     """Every join the validation split chooses from: sum, minimum, and the weighted two over :data:`WEIGHTS`."""
-    rules = [TargetJoin("sum", FUSED), TargetJoin("minimum", FUSED)]
+    first, second = targets
+    rules = [TargetJoin("sum", targets), TargetJoin("minimum", targets)]
     for method in ("manual_weights", "relative_score"):
-        rules += [TargetJoin.weighted(method, {"text": w, "image": round(1 - w, 1)}) for w in WEIGHTS if 0 < w < 1]
+        rules += [TargetJoin.weighted(method, {first: w, second: round(1 - w, 1)}) for w in WEIGHTS if 0 < w < 1]
     return rules
 
 
@@ -49,11 +50,14 @@ class Experiment:
         self.purchases = shoppers.simulate(self.utility, self.catalog.new, PURCHASES, TEST, PURCHASE_SEED)
         self.validation = self.purchases.hold_out(TEST)
 
-    def similarities(self, split: shoppers.Interactions, profile: str = "mean") -> dict[str, np.ndarray]:
-        """Each named vector's (U, N) profile similarities for a split's training purchases."""
+    def similarities(
+        self, split: shoppers.Interactions, profile: str = "mean", vectors: dict[str, np.ndarray] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Each named vector's (U, N) profile similarities for a split's training purchases (the
+        catalog's vectors unless ``vectors`` are given)."""
         return {
-            name: recommenders.profile_similarity(vectors, split.train, profile)
-            for name, vectors in self.catalog.vectors.items()
+            name: recommenders.profile_similarity(rows, split.train, profile)
+            for name, rows in (vectors or self.catalog.vectors).items()
         }
 
     def scores(self, top: np.ndarray, split: shoppers.Interactions) -> dict[str, float]:
@@ -67,16 +71,26 @@ class Experiment:
             "popularity_bias": ranking_metrics.popularity_bias(top, split.train, count),
         }
 
-    def choose_rule(self) -> tuple[TargetJoin, dict[str, float]]:
-        """The join with the best validation nDCG@10, and every candidate's validation nDCG."""
-        similar = self.similarities(self.validation)
-        fused = {name: similar[name] for name in FUSED}
+    def choose_rule(self, vectors: dict[str, np.ndarray] | None = None) -> tuple[TargetJoin, dict[str, float]]:
+        """The join with the best validation nDCG@10, and every candidate's validation nDCG; of the
+        :data:`FUSED` named vectors unless two other ``vectors`` are given."""
+        fused = self.similarities(self.validation, vectors=vectors or {n: self.catalog.vectors[n] for n in FUSED})
+        rules = candidate_rules(tuple(fused))
         found = {}
-        for rule in candidate_rules():
+        for rule in rules:
             top = recommenders.fused_top(fused, rule, K, self.validation.train)
             found[describe(rule)] = ranking_metrics.ndcg(top, self.validation.test)
-        best = max(candidate_rules(), key=lambda rule: (found[describe(rule)], -candidate_rules().index(rule)))
+        best = max(rules, key=lambda rule: (found[describe(rule)], -rules.index(rule)))
         return best, found
+
+    def appearance_ceiling(self) -> tuple[TargetJoin, dict[str, float]]:
+        """What a perfect appearance vector would add: the text fused with the shoppers' own colour
+        feature (each picture's colour profile's square root, whose dot products are the simulator's
+        appearance affinities), the join chosen on validation as for the fusion; its test scores."""
+        vectors = {"text": self.catalog.vectors["text"], "appearance": np.sqrt(self.colours)}
+        rule, _ = self.choose_rule(vectors)
+        top = recommenders.fused_top(self.similarities(self.purchases, vectors=vectors), rule, K, self.purchases.train)
+        return rule, self.scores(top, self.purchases)
 
     def compare(self, rule: TargetJoin) -> dict[str, dict[str, float]]:
         """Every recommender's test scores: popularity, ALS, each named vector alone, RRF, the fusion
@@ -102,8 +116,11 @@ class Experiment:
 
 
 def describe(rule: TargetJoin) -> str:
-    """A join as a short label: ``sum``, ``manual_weights text 0.7``."""
-    return rule.method if not rule.weights else f"{rule.method} text {rule.weights['text']:.1f}"
+    """A join as a short label: ``sum``, ``manual_weights text 0.7`` (the first target's weight)."""
+    if not rule.weights:
+        return rule.method
+    first = rule.targets[0]
+    return f"{rule.method} {first} {rule.weights[first]:.1f}"
 
 
 def store_latency_ms(experiment: Experiment, rule: TargetJoin, count: int = 50) -> tuple[float, bool]:
@@ -144,6 +161,8 @@ def metrics() -> dict[str, float]:
     out["step6.ndcg10.fusion_over_popularity"] = round(fusion["ndcg10"] / results["popularity"]["ndcg10"], 2)
     out["step6.ndcg10.fusion_over_oracle"] = round(fusion["ndcg10"] / results["oracle"]["ndcg10"], 3)
     out["step6.cold.hr10.fusion_over_warm"] = round(fusion["hr10.cold"] / fusion["hr10.warm"], 3)
+    _, ceiling = experiment.appearance_ceiling()
+    out["step6.ndcg10.perfect_appearance_over_text"] = round(ceiling["ndcg10"] / results["text"]["ndcg10"], 3)
     out["step6.fusion.text_weight"] = rule.weights.get("text", 0.5) if rule.weights else 0.5
     latency, same = store_latency_ms(experiment, rule)
     out["step6.latency.p50_ms"] = round(latency, 1)

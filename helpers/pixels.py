@@ -49,8 +49,9 @@ def load_rgba(concepts: list[data.Concept]) -> torch.Tensor:
     return to_tensor_rgba([data.read_image(c, background=None) for c in concepts])
 
 
-def as_pixels(images) -> torch.Tensor:
-    """PIL images (any size; RGB, RGBA or L), paths or (H, W, 3) uint8 arrays -> normalised (N, 3, 64, 64)."""
+def rgb_arrays(images) -> list[np.ndarray]:
+    """PIL images (RGB, RGBA or L), paths or (H, W, 3) arrays (0 to 255) -> (H, W, 3) arrays, a
+    transparent picture on white (as :func:`helpers.data.read_image` gives the course's pictures)."""
     rgb = []
     for item in images:
         if isinstance(item, (str, Path)):
@@ -58,10 +59,16 @@ def as_pixels(images) -> torch.Tensor:
         if isinstance(item, Image.Image):
             if item.mode not in ("RGB", "RGBA", "L"):
                 raise ValueError(f"unsupported image mode {item.mode!r}; use RGB, RGBA or L")
-            item = data.on_background(item)  # on white, as read_image gives the course's pictures
+            item = data.on_background(item)
         array = np.asarray(item)
         if array.ndim != 3 or array.shape[2] != 3:
             raise ValueError(f"expected an (H, W, 3) image, got shape {array.shape}")
-        rgb.append(torch.from_numpy(np.array(array, dtype=np.float32)).permute(2, 0, 1) / 255.0)
+        rgb.append(array)
+    return rgb
+
+
+def as_pixels(images) -> torch.Tensor:
+    """PIL images (any size; RGB, RGBA or L), paths or (H, W, 3) uint8 arrays -> normalised (N, 3, 64, 64)."""
     size = (IMAGE_SIZE, IMAGE_SIZE)
+    rgb = [torch.from_numpy(np.array(array, dtype=np.float32)).permute(2, 0, 1) / 255.0 for array in rgb_arrays(images)]
     return normalize(torch.stack([F.interpolate(p[None], size=size, mode="bilinear")[0] for p in rgb]))

@@ -18,6 +18,8 @@ Environment variables (all optional):
                     tests set their own, so they never share a cache with a learner's run.
 ``COURSE_DEVICE``   ``auto`` (default: cuda, then mps, then cpu), ``cpu``, ``cuda`` or ``mps``.
 ``COURSE_THREADS``  torch CPU threads (default: set per model by the code that trains it).
+``COURSE_PRETRAINED_DIR`` the pretrained profile's models from a folder instead of the hub
+                    (``clip/``, ``speech/``, ``llava/``; see :mod:`helpers.pretrained`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,119 @@
+"""The pretrained profile, on tiny stand-ins of its models (no hub can be reached here).
+
+:mod:`helpers.tiny_models` writes an open_clip ViT, a Whisper and a LLaVA of the real checkpoints'
+classes; ``COURSE_PRETRAINED_DIR`` points the profile at them, so every call below loads,
+preprocesses and runs the same code as with the hub models. Without the folder and without the
+hub, the profile must fail fast and say what to fetch.
+"""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from helpers import data, embeddings, pretrained, settings, tiny_models
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    return tiny_models.write_all(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture
+def pretrained_profile(tiny_folder, monkeypatch):
+    """The pretrained profile on the tiny models; the loaded models are dropped afterwards."""
+    monkeypatch.setenv("COURSE_PROFILE", "pretrained")
+    monkeypatch.setenv(pretrained.LOCAL_DIR, str(tiny_folder))
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    for loader in (pretrained.clip, pretrained.speech_recogniser, pretrained.llava):
+        loader.cache_clear()
+    yield tiny_folder
+    for loader in (pretrained.clip, pretrained.speech_recogniser, pretrained.llava):
+        loader.cache_clear()
+
+
+def unit_rows(vectors: np.ndarray, count: int, width: int) -> bool:
+    return (
+        vectors.shape == (count, width)
+        and vectors.dtype == np.float32
+        and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    )
+
+
+def test_text_pictures_and_video_go_through_open_clip(pretrained_profile):
+    concepts = data.load_concepts()[:3]
+    assert embeddings.dimension() == tiny_models.EMBED_DIM
+    text = embeddings.embed_text([c.name for c in concepts])
+    pictures = embeddings.embed_image([data.read_image(c) for c in concepts])
+    assert unit_rows(text, 3, tiny_models.EMBED_DIM) and unit_rows(pictures, 3, tiny_models.EMBED_DIM)
+    # a transparent picture is read on white, as offline: the same vector as its flattened copy
+    rgba = data.read_image(concepts[0], background=None)
+    assert np.allclose(embeddings.embed_image([rgba]), pictures[:1], atol=1e-5)
+    frames = np.stack([np.asarray(data.read_image(c)) for c in concepts])
+    video = embeddings.embed_video([frames])
+    mean = pictures.mean(axis=0)
+    assert np.allclose(video[0], mean / np.linalg.norm(mean), atol=1e-4)  # the mean of its frames' vectors
+
+
+def test_speech_is_transcribed_by_whisper_then_embedded_as_text(pretrained_profile):
+    clips = data.load_speech()[:2]
+    said = pretrained.transcribe(clips)
+    assert len(said) == 2 and all(isinstance(t, str) for t in said)
+    assert np.allclose(embeddings.embed_audio(clips), embeddings.embed_text(said), atol=1e-5)
+
+
+def test_the_llava_answers_through_its_processor_and_chat_template(pretrained_profile):
+    model, processor = pretrained.llava()
+    assert type(model).__name__ == "LlavaForConditionalGeneration"
+    assert type(model.model.vision_tower).__name__ == "SiglipVisionModel"
+    assert type(model.model.language_model).__name__ == "Qwen2Model"
+    picture = data.read_image(data.load_concepts()[0])
+    replies = pretrained.generate(["What is this?", "Say hello."], [[picture], []], max_new_tokens=4)
+    assert len(replies) == 2 and all(isinstance(r, str) for r in replies)
+    with pytest.raises(ValueError, match="2 prompts but 1 lists"):
+        pretrained.generate(["a", "b"], [[picture]])
+
+
+def test_passing_towers_keeps_the_course_towers_in_either_profile(pretrained_profile, tiny_towers):
+    picture = data.read_image(data.load_concepts()[0])
+    assert embeddings.embed_image([picture], tiny_towers).shape == (1, 384)
+
+
+def test_a_folder_without_a_model_names_it_and_how_to_fetch_it(tmp_path, monkeypatch):
+    monkeypatch.setenv(pretrained.LOCAL_DIR, str(tmp_path))
+    with pytest.raises(pretrained.ModelUnavailable, match=r"no clip/open_clip_config.json.*605 MB.*hf download"):
+        pretrained.locate("clip")
+    with pytest.raises(KeyError, match="no pretrained model 'bert'"):
+        pretrained.locate("bert")
+
+
+def test_without_weights_or_hub_the_profile_fails_in_seconds_with_what_to_fetch(tmp_path):
+    """A fresh process in the pretrained profile, an empty Hugging Face cache, no hub (an address
+    that nothing answers, or that answers with error pages): the first embedding call says what is
+    missing within 5 s of being made."""
+    code = (
+        "import time\n"
+        "from helpers import embeddings, pretrained\n"
+        "start = time.perf_counter()\n"
+        "try:\n    embeddings.embed_text(['a cat'])\n"
+        "except pretrained.ModelUnavailable as error:\n    print(round(time.perf_counter() - start, 2)); print(error)\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "COURSE_PROFILE": "pretrained",
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_ENDPOINT": "http://10.255.255.1:9",  # not routable: a connection attempt that never answers
+        "COURSE_ROOT": str(settings.ROOT),
+        "COURSE_BUILD_DIR": str(tmp_path / "build"),
+    }
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    lines = run.stdout.splitlines()
+    assert run.returncode == 0 and lines, run.stderr[-2000:]
+    assert float(lines[0]) < 5.0, lines[0]
+    message = "\n".join(lines[1:])
+    assert "laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in message and "605 MB" in message
+    assert "hf download" in message and "COURSE_PROFILE=offline" in message
+    assert time.perf_counter() - start < 30

@@ -2,11 +2,11 @@
 
 :func:`build_corpus` embeds the whole data set with Step 1's embedding API into the one
 384-d space (pictures and videos through the image tower, speech through the audio
-tower, descriptions through MiniLM) and describes each item with the properties a search
-filters on. :func:`index_corpus` writes it into any :mod:`helpers.vector_store`
-collection; :func:`modality_recall` measures every query->target modality pair on the
-zero-shot split as batched matrix products (:func:`helpers.metrics.modality_pair_recall`),
-without touching the store.
+tower, descriptions through MiniLM; in the pretrained profile, the hub models' 512-d space)
+and describes each item with the properties a search filters on. :func:`index_corpus`
+writes it into any :mod:`helpers.vector_store` collection; :func:`modality_recall` measures
+every query->target modality pair on the zero-shot split as batched matrix products
+(:func:`helpers.metrics.modality_pair_recall`), without touching the store.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from helpers import data, embeddings
+from helpers import data, embeddings, pretrained, settings
 from helpers.metrics import modality_pair_recall
 from helpers.settings import BUILD_DIR
-from helpers.towers import EMBED_DIM
 from helpers.vector_store import Collection, Schema
 
-COLLECTION = "CourseConcepts"
+COLLECTION = settings.profiled("CourseConcepts")
 SCHEMA = Schema(
     properties={
         "source": "text",  # the file under data/ (or "text/<concept id>"): the object's id is uuid5 of it
@@ -37,7 +36,7 @@ SCHEMA = Schema(
         "caption": "text",  # the description (text) or the video's caption; "" otherwise
         "seconds": "float",  # speech and video length; 0 for pictures and text
     },
-    vectors={"semantic": EMBED_DIM},
+    vectors={"semantic": embeddings.WIDTH},
 )
 
 
@@ -69,12 +68,16 @@ def _properties(concept: data.Concept, modality: str, source: str, **extra) -> d
     return base | extra
 
 
-def _fingerprint(towers: embeddings.Towers, concepts: list[data.Concept]) -> str:
+def _fingerprint(towers: embeddings.Towers | None, concepts: list[data.Concept]) -> str:
     """A hash of everything the corpus vectors depend on: the data set, the text encoder, the
-    descriptions as embedded (so a new caption template is a new key) and the towers' weights."""
+    descriptions as embedded (so a new caption template is a new key) and the towers' weights
+    (``None``: the pretrained profile's hub models, by where their weights are)."""
     digest = hashlib.sha256((data.DATA_DIR / data.MANIFEST).read_bytes())
-    digest.update(embeddings.TEXT_MODEL.encode())
     digest.update("\n".join(c.caption() for c in concepts).encode())
+    if towers is None:
+        digest.update("\n".join(pretrained.locate(key).name for key in ("clip", "speech")).encode())
+        return digest.hexdigest()[:16]
+    digest.update(embeddings.TEXT_MODEL.encode())
     for tower in (towers.image, towers.audio):
         for name, tensor in sorted(tower.state_dict().items()):
             digest.update(name.encode() + tensor.detach().to(torch.float32).numpy().tobytes())
@@ -85,9 +88,11 @@ def build_corpus(towers: embeddings.Towers | None = None, cache: bool = True) ->
     """Embed every concept's picture and description, every speech clip and every video.
 
     About a minute on a 2-core CPU; with ``cache`` the vectors are kept in build/corpus/,
-    keyed by the towers' weights and the data version, so a re-run takes a second.
+    keyed by the towers' weights and the data version, so a re-run takes a second. In the
+    pretrained profile, without ``towers``, the hub models embed everything.
     """
-    towers = towers or embeddings.load_towers()
+    if towers is None and not embeddings.on_hub_models():
+        towers = embeddings.load_towers()
     concepts = data.load_concepts()
     cache_file = BUILD_DIR / "corpus" / f"{_fingerprint(towers, concepts)}.npy"
     index = data.concept_index()

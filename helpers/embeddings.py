@@ -12,7 +12,7 @@ The towers come from :func:`load_towers` (the committed course checkpoint by def
 In the pretrained profile (``COURSE_PROFILE=pretrained``) the same calls run on hub models
 (:mod:`helpers.pretrained`): open_clip ViT-B-32 for text, pictures and video in a 512-d space,
 speech transcribed by Whisper and embedded as text. Passing ``towers`` always uses those towers,
-in either profile (Step 1's notebooks pass the ones they train). :func:`dimension` is the width.
+in either profile (Step 1's notebooks pass the ones they train). :data:`WIDTH` is the vectors' width.
 
 No NaN or infinity gets through: an input array holding one (a NaN pixel, a NaN sample),
 or an item that embeds to a non-finite vector, is a ValueError naming the item (its index,
@@ -42,9 +42,8 @@ def on_hub_models() -> bool:
     return settings.profile() == "pretrained"
 
 
-def dimension() -> int:
-    """The width of every vector these calls return: 384 offline, the hub model's in the pretrained profile."""
-    return pretrained.dimension() if on_hub_models() else EMBED_DIM
+# the width of every vector these calls return: 384 offline, ViT-B-32's 512 in the pretrained profile
+WIDTH = pretrained.WIDTH if on_hub_models() else EMBED_DIM
 
 
 @lru_cache(maxsize=1)

@@ -33,6 +33,7 @@ from helpers import data, pixels, settings
 from helpers.audio import SAMPLE_RATE
 
 LOCAL_DIR = "COURSE_PRETRAINED_DIR"
+WIDTH = 512  # ViT-B-32's vectors: the width of every collection this profile writes
 HUB_CHECK_SECONDS = 3.0  # how long to wait for the hub before saying it cannot be reached
 TEXT_BATCH, IMAGE_BATCH, SPEECH_BATCH = 256, 64, 16
 
@@ -181,11 +182,6 @@ def clip() -> Clip:
     return Clip(model.eval(), preprocess, open_clip.get_tokenizer(name), device)
 
 
-def dimension() -> int:
-    """The width of the profile's vectors (512 for ViT-B-32)."""
-    return int(embed_text(["a picture"]).shape[1])
-
-
 def _unit(vectors: torch.Tensor) -> np.ndarray:
     vectors = vectors.float()
     return (vectors / vectors.norm(dim=-1, keepdim=True)).cpu().numpy().astype(np.float32)
@@ -196,7 +192,13 @@ def embed_text(texts: list[str]) -> np.ndarray:
     """(len(texts), 512) unit vectors from open_clip's text tower."""
     model = clip()
     chunks = [model.tokenizer(texts[i : i + TEXT_BATCH]) for i in range(0, len(texts), TEXT_BATCH)]
-    return np.concatenate([_unit(model.model.encode_text(ids.to(model.device))) for ids in chunks])
+    vectors = np.concatenate([_unit(model.model.encode_text(ids.to(model.device))) for ids in chunks])
+    if vectors.shape[1] != WIDTH:
+        raise ValueError(
+            f"{locate('clip').name} gives {vectors.shape[1]}-d vectors; the pretrained profile's collections are "
+            f"{WIDTH}-d: use an open_clip model of ViT-B-32's width"
+        )
+    return vectors
 
 
 @torch.no_grad()

@@ -93,6 +93,12 @@ def apply_profile() -> str:
     return name
 
 
+def profiled(name: str) -> str:
+    """A store collection's name in the active profile: ``name`` offline, ``name`` + ``Pretrained``
+    in the pretrained profile, whose vectors have another width, so the two never mix in one store."""
+    return name + "Pretrained" if profile() == "pretrained" else name
+
+
 def seed_everything(seed: int = DEFAULT_SEED) -> int:
     """Seed Python, NumPy and (if imported or installed) torch; returns the seed."""
     import numpy as np

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import torch
 
+from helpers.pretrained import WIDTH as EMBED_DIM  # the profile's vector width, as ViT-B-32's
 from helpers.towers import IMAGE_MEAN, IMAGE_STD
 
 WIDTH = 32  # every tiny model's hidden width
-EMBED_DIM = 32  # the tiny open_clip's vector width (ViT-B-32: 512)
 IMAGE_SIZE, PATCH = 32, 16
 WHISPER_SPECIALS = [
     "<|endoftext|>",

@@ -44,7 +44,6 @@ def unit_rows(vectors: np.ndarray, count: int, width: int) -> bool:
 
 def test_text_pictures_and_video_go_through_open_clip(pretrained_profile):
     concepts = data.load_concepts()[:3]
-    assert embeddings.dimension() == tiny_models.EMBED_DIM
     text = embeddings.embed_text([c.name for c in concepts])
     pictures = embeddings.embed_image([data.read_image(c) for c in concepts])
     assert unit_rows(text, 3, tiny_models.EMBED_DIM) and unit_rows(pictures, 3, tiny_models.EMBED_DIM)
@@ -117,3 +116,32 @@ def test_without_weights_or_hub_the_profile_fails_in_seconds_with_what_to_fetch(
     assert "laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in message and "605 MB" in message
     assert "hf download" in message and "COURSE_PROFILE=offline" in message
     assert time.perf_counter() - start < 30
+
+
+def test_the_profile_writes_its_own_wider_collections(tiny_folder, tmp_path):
+    """In a fresh process in the pretrained profile (collections and widths are fixed at import):
+    the corpus collection is CourseConceptsPretrained with 512-d vectors, and pictures embedded by
+    the tiny open_clip are indexed and found again through the store."""
+    code = (
+        "from helpers import corpus, data, embeddings, vector_store\n"
+        "concepts = data.load_concepts()[:6]\n"
+        "store = vector_store.open_store('lancedb', path=r'%s')\n"
+        "collection = store.create_collection(corpus.COLLECTION, corpus.SCHEMA)\n"
+        "vectors = embeddings.embed_image([c.image_path for c in concepts])\n"
+        "empty = {k: 0.0 if v == 'float' else '' for k, v in corpus.SCHEMA.properties.items()}\n"
+        "objects = [empty | {'source': c.id, 'name': c.name, 'modality': 'image'} for c in concepts]\n"
+        "print(collection.upsert(objects, {'semantic': vectors}), collection.upsert(objects, {'semantic': vectors}))\n"
+        "print(collection.search(vectors[2], 'semantic', limit=1)[0].properties['name'] == concepts[2].name)\n"
+        "print(corpus.COLLECTION, corpus.SCHEMA.vectors['semantic'], store.get_collection(corpus.COLLECTION).count())\n"
+    ) % (tmp_path / "store")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "COURSE_PROFILE": "pretrained",
+        pretrained.LOCAL_DIR: str(tiny_folder),
+        "COURSE_ROOT": str(settings.ROOT),
+        "COURSE_BUILD_DIR": str(tmp_path / "build"),
+        "COURSE_DEVICE": "cpu",
+    }
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split() == ["6", "6", "True", "CourseConceptsPretrained", "512", "6"]

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers import corpus, data
+from helpers import corpus, data, embeddings, settings
 from helpers.step4 import cards
-from helpers.towers import EMBED_DIM
 from helpers.vector_store import Collection, Schema, VectorStore, VectorStoreError
 
-COLLECTION = "KnowledgeBase"
+COLLECTION = settings.profiled("KnowledgeBase")
 VECTORS = ("text", "image", "speech", "video")
 SCHEMA = Schema(
     properties={
@@ -37,7 +36,7 @@ SCHEMA = Schema(
         "has_video": "bool",
         "display": "text",  # the display picture's grid cells, "0 2 3": how many are on display
     },
-    vectors=dict.fromkeys(VECTORS, EMBED_DIM),
+    vectors=dict.fromkeys(VECTORS, embeddings.WIDTH),
     searchable=("card",),
 )
 

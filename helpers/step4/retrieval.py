@@ -17,7 +17,6 @@ import numpy as np
 
 from helpers import data, embeddings
 from helpers.step4 import cards
-from helpers.towers import EMBED_DIM
 from helpers.vector_store import Collection, Hit, VectorStoreError
 
 MODALITIES = ("text", "image", "speech", "video")
@@ -47,7 +46,7 @@ class Query:
 
 def embed_queries(queries: list[Query], towers: embeddings.Towers | None = None) -> np.ndarray:
     """(len(queries), 384): each query's question (text) or item (other modalities), embedded."""
-    out = np.zeros((len(queries), EMBED_DIM), dtype=np.float32)
+    out = np.zeros((len(queries), embeddings.WIDTH), dtype=np.float32)
     embed = {
         "text": lambda qs: embeddings.embed_text([q.question for q in qs]),
         "image": lambda qs: embeddings.embed_image([q.item for q in qs], towers),

@@ -13,12 +13,11 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from helpers import embeddings
+from helpers import embeddings, settings
 from helpers.step5.schema import Record
-from helpers.towers import EMBED_DIM
 from helpers.vector_store import Collection, Schema, VectorStore
 
-COLLECTION = "Documents"
+COLLECTION = settings.profiled("Documents")
 SCHEMA = Schema(
     properties={
         "source": "text",  # document/<document id>
@@ -31,7 +30,7 @@ SCHEMA = Schema(
         "total": "float",
         "summary": "text",
     },
-    vectors={"text": EMBED_DIM},
+    vectors={"text": embeddings.WIDTH},
     searchable=("summary",),
 )
 

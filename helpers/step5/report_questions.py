@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers import embeddings
+from helpers import embeddings, settings
 from helpers.step5 import chart_questions
 from helpers.step5.report_reading import PageReading, linearised
 from helpers.vector_store import Collection, Schema, VectorStore
 
-COLLECTION = "ReportPages"
+COLLECTION = settings.profiled("ReportPages")
 SCHEMA = Schema(
     properties={"source": "text", "report": "text", "page": "int", "text": "text", "tables": "text"},
-    vectors={"text": 384, "image": 384},
+    vectors={"text": embeddings.WIDTH, "image": embeddings.WIDTH},
     searchable=("text",),
 )
 

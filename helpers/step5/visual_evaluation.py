@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers import settings
 from helpers.step5 import (
     chart_data,
     chart_questions,
@@ -29,7 +30,7 @@ from helpers.step5 import (
 from helpers.vector_store import VectorStore, open_store
 
 QUESTION_SEED = 5  # which series and categories the chart questions ask about
-REPORT_COLLECTION = "ReportBenchmark"  # the reports report_metrics indexes, apart from a notebook's
+REPORT_COLLECTION = settings.profiled("ReportBenchmark")  # the reports report_metrics indexes, apart from a notebook's
 
 
 def test_seeds(count: int) -> list[tuple[int, str]]:

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers import corpus, data
-from helpers.towers import EMBED_DIM
+from helpers import corpus, data, embeddings, settings
 from helpers.vector_store import Collection, Schema, VectorStore
 
-COLLECTION = "Catalog"
+COLLECTION = settings.profiled("Catalog")
 VECTORS = ("text", "image", "speech")
 PRICE_SEED = 6
 PRICES = (2.0, 80.0)  # euros, log-uniform between
@@ -38,7 +37,7 @@ SCHEMA = Schema(
         "new": "bool",  # a zero-shot concept: never in a training interaction
         "has_picture": "bool",
     },
-    vectors=dict.fromkeys(VECTORS, EMBED_DIM),
+    vectors=dict.fromkeys(VECTORS, embeddings.WIDTH),
 )
 
 

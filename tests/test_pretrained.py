@@ -145,3 +145,34 @@ def test_the_profile_writes_its_own_wider_collections(tiny_folder, tmp_path):
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.split() == ["6", "6", "True", "CourseConceptsPretrained", "512", "6"]
+
+
+def test_the_rag_generator_is_the_hub_llava_prompted_its_own_way(pretrained_profile, monkeypatch):
+    """Step 4 in the pretrained profile: load_checkpoint gives the hub LLaVA, and ask()'s generation
+    stage prompts it with its chat template, the sources' display pictures and the reply's form in
+    words; the reply is parsed as the course's is (the tiny model's words are nonsense)."""
+    from helpers.step4 import cards, generator
+    from helpers.step4.pipeline import RAG
+    from helpers.step4.retrieval import Query
+    from helpers.vector_store import Hit
+
+    model, processor = generator.load_checkpoint()
+    assert type(model.model.vision_tower).__name__ == "SiglipVisionModel"
+    concepts = data.load_concepts()[:2]
+    pictures = generator.DisplayPictures(concepts)
+    catalog = cards.draw_catalog(concepts, seed=0)
+    hits = [
+        Hit(c.id, 0.9, {"concept_id": c.id, "name": c.name, "card": cards.card(c, catalog[c.id]), "display": "0 3"})
+        for c in concepts
+    ]
+    rag = RAG(None, model, processor.tokenizer, pictures)
+    (answer,) = rag.answer([Query(f"How much does the {concepts[0].name} cost?")], [hits])
+    assert isinstance(answer.reply, str) and answer.sources
+
+    sent = []  # what the hub model is sent; it replies "x [1]"
+    monkeypatch.setattr(pretrained, "generate", lambda prompts, images, _: sent.append((prompts, images)) or ["x [1]"])
+    (answer,) = rag.answer([Query(f"How much does the {concepts[0].name} cost?")], [hits])
+    ((prompts, images),) = sent
+    assert generator.HUB_INSTRUCTION in prompts[0] and "[1] " in prompts[0]
+    assert len(images[0]) == len(answer.sources) and images[0][0].shape == (64, 64, 3)
+    assert answer.answer == "x" and answer.cited is answer.sources[0]

@@ -18,6 +18,12 @@ sources"), and catalog facts drawn afresh for every example, so that copying fro
 sources is the only way to be right. The cards' own facts (version, keywords, code point, ...)
 are real and fixed, so a share of examples (``counterfactual``) shows them drawn from other
 concepts (:func:`~helpers.step4.cards.counterfactual`): those too must then be read, not recalled.
+
+In the pretrained profile, :func:`load_checkpoint` gives the hub LLaVA instead, and
+:func:`generate` prompts it as it was trained to be prompted: its own chat template, the sources'
+pictures as its images, and the reply's form (:data:`HUB_INSTRUCTION`) asked for in words, since
+it never learned it. Its tokenizer is not the course's, so replies are decoded freely (no
+quoting constraint).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import numpy as np
 import torch
 from transformers import LlavaForConditionalGeneration, LlavaProcessor, PreTrainedTokenizerFast
 
-from helpers import data, dialogue, grid_scenes, llava, settings
+from helpers import data, dialogue, grid_scenes, llava, pixels, pretrained, settings
 from helpers.step4 import cards, copying
 from helpers.training import TrainLog, fit_model
 
@@ -38,10 +44,17 @@ CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step4"  # written by `python -m hel
 CITATION = re.compile(r"\s*\[(\d+)\]\s*$")
 LENGTH_GROUPS = 4  # batches drawn together and cut by length (:func:`batches`)
 LABEL = re.compile("^(" + "|".join(label for label in cards.LABELS.values() if label) + r")\s+")
+HUB_INSTRUCTION = (
+    "Answer from the sources only, in a few words, then the number of the source you used in brackets, "
+    "for example: price 63 euros [2]. If no source holds the answer, reply: " + cards.NOT_IN_SOURCES
+)
 
 
 def load_checkpoint() -> tuple[LlavaForConditionalGeneration, LlavaProcessor]:
-    """The course's RAG generator and its processor (Step 3's LLaVA trained by the rebuild command)."""
+    """The course's RAG generator and its processor (Step 3's LLaVA trained by the rebuild command);
+    in the pretrained profile, the hub LLaVA (:func:`helpers.pretrained.llava`)."""
+    if settings.profile() == "pretrained":
+        return pretrained.llava()
     if not (CHECKPOINT_DIR / "llava" / "config.json").is_file():
         raise FileNotFoundError(
             f"{CHECKPOINT_DIR / 'llava'} holds no generator: restore the committed checkpoint with "
@@ -248,7 +261,11 @@ def generate(
     """The model's replies to ``questions``, each with its ``sources`` (cards and their pictures)
     in the prompt; an empty list is closed-book. Batched by number of sources, which a batch shares.
 
-    ``copy``: replies with sources quote them (:mod:`~helpers.step4.copying`); False: free greedy decoding."""
+    ``copy``: replies with sources quote them (:mod:`~helpers.step4.copying`); False: free greedy decoding.
+    A model that is not the course's (the pretrained profile's hub LLaVA) is prompted in its own way
+    (:func:`generate_with_hub_model`)."""
+    if not isinstance(model.model.vision_tower, llava.GridVisionTower):
+        return generate_with_hub_model(pictures, questions, sources, max_new_tokens)
     out: list[str] = [""] * len(questions)
     for k in sorted({len(s) for s in sources}):
         rows = [i for i, s in enumerate(sources) if len(s) == k]
@@ -261,6 +278,17 @@ def generate(
         for i, text in zip(rows, replies, strict=True):
             out[i] = text
     return out
+
+
+def generate_with_hub_model(
+    pictures: DisplayPictures, questions: list[str], sources: list[list[Source]], max_new_tokens: int = 40
+) -> list[str]:
+    """The hub LLaVA's replies (:func:`helpers.pretrained.generate`): the course's prompt of question
+    and numbered sources, then :data:`HUB_INSTRUCTION`; each source's display picture as an image."""
+    pairs = zip(questions, sources, strict=True)
+    prompts = [f"{prompt(question, [s.card for s in found])}\n{HUB_INSTRUCTION}" for question, found in pairs]
+    images = [list(pixels.to_pictures(pictures.of(found))) if found else [] for found in sources]
+    return pretrained.generate(prompts, images, max_new_tokens)
 
 
 def reply_accuracy(

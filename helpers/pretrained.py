@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +38,7 @@ LOCAL_DIR = "COURSE_PRETRAINED_DIR"
 WIDTH = 512  # ViT-B-32's vectors: the width of every collection this profile writes
 HUB_CHECK_SECONDS = 3.0  # how long to wait for the hub before saying it cannot be reached
 TEXT_BATCH, IMAGE_BATCH, SPEECH_BATCH = 256, 64, 16
+MAX_WORDS_TOKENS = 24  # a spoken query is a few words
 
 
 @dataclass(frozen=True)
@@ -89,12 +92,12 @@ class ModelUnavailable(RuntimeError):
     """A pretrained model is neither on this machine nor reachable on the hub."""
 
 
-def _fetch_hint(model: HubModel) -> str:
+def _fetch_hint(model: HubModel, hub: str = "the Hugging Face hub cannot be reached") -> str:
     return (
-        f"{model.repo} ({model.role}; a {model.download} download) is not on this machine and the "
-        f"Hugging Face hub cannot be reached. On a machine with internet, run `hf download {model.repo}` "
-        f"and copy the Hugging Face cache (~/.cache/huggingface) here, or put the files in "
-        f"${LOCAL_DIR}/{model.key}/; or run the offline profile (COURSE_PROFILE=offline), which needs no download"
+        f"{model.repo} ({model.role}; a {model.download} download) is not on this machine and {hub}. "
+        f"On a machine with internet, run `hf download {model.repo}` and copy the Hugging Face cache "
+        f"(~/.cache/huggingface) here, or put the files in ${LOCAL_DIR}/{model.key}/; or run the offline "
+        "profile (COURSE_PROFILE=offline), which needs no download"
     )
 
 
@@ -151,9 +154,34 @@ def locate(key: str) -> Location:
         return Location(model.repo, cached=True)
     except LocalEntryNotFoundError:
         pass
-    if os.environ.get("HF_HUB_OFFLINE") == "1" or not hub_answers(model.repo):
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise ModelUnavailable(_fetch_hint(model, "the offline profile does not download (HF_HUB_OFFLINE=1)"))
+    if not hub_answers(model.repo):
         raise ModelUnavailable(_fetch_hint(model))
     return Location(model.repo)
+
+
+def available(key: str) -> tuple[bool, str]:
+    """Whether model ``key`` can be loaded, and a line saying from where (the hub id, or the
+    folder's variable: never this machine's paths), or why not and how to get it."""
+    try:
+        where = locate(key)
+    except ModelUnavailable as missing:
+        return False, str(missing)
+    return True, f"{MODELS[key].repo} from ${LOCAL_DIR}" if where.folder else MODELS[key].repo
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """transformers' warnings off inside the block (errors still show), as they were after it."""
+    from transformers.utils import logging
+
+    level = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
 
 
 def _dtype(device: str) -> torch.dtype:
@@ -245,10 +273,16 @@ def transcribe(clips) -> list[str]:
     waves = [c if isinstance(c, np.ndarray) else data.read_audio(c) for c in clips]
     texts: list[str] = []
     for i in range(0, len(waves), SPEECH_BATCH):
-        features = processor(waves[i : i + SPEECH_BATCH], sampling_rate=SAMPLE_RATE, return_tensors="pt")
-        ids = model.generate(
-            features.input_features.to(model.device, model.dtype), language="en", task="transcribe", max_new_tokens=32
-        )
+        batch = waves[i : i + SPEECH_BATCH]
+        features = processor(batch, sampling_rate=SAMPLE_RATE, return_tensors="pt", return_attention_mask=True)
+        with quiet_transformers():  # Whisper's generate warns about its own defaults
+            ids = model.generate(
+                features.input_features.to(model.device, model.dtype),
+                attention_mask=features.attention_mask.to(model.device),
+                language="en",
+                task="transcribe",
+                max_new_tokens=MAX_WORDS_TOKENS,
+            )
         texts += [t.strip() for t in processor.batch_decode(ids, skip_special_tokens=True)]
     return texts
 

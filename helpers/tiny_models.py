@@ -25,6 +25,7 @@ from helpers.towers import IMAGE_MEAN, IMAGE_STD
 
 WIDTH = 32  # every tiny model's hidden width
 IMAGE_SIZE, PATCH = 32, 16
+WHISPER_SECONDS = 3  # the tiny Whisper's window (Whisper's: 30 s): every clip is padded to it
 WHISPER_SPECIALS = [
     "<|endoftext|>",
     "<|startoftranscript|>",
@@ -76,7 +77,9 @@ def write_clip(folder: Path) -> None:
 
 def write_whisper(folder: Path) -> None:
     """A one-layer Whisper with its processor (Whisper's feature extractor, a byte-level tokenizer
-    with Whisper's special tokens) and the generation settings ``generate(language=...)`` reads."""
+    with Whisper's special tokens) and the generation settings ``generate(language=...)`` reads.
+    Its window is :data:`WHISPER_SECONDS` long, not 30 s, so that the whole course's speech is
+    transcribed in seconds (the course's spoken names last one or two)."""
     from transformers import (
         GenerationConfig,
         WhisperConfig,
@@ -100,6 +103,7 @@ def write_whisper(folder: Path) -> None:
         decoder_attention_heads=2,
         encoder_ffn_dim=2 * WIDTH,
         decoder_ffn_dim=2 * WIDTH,
+        max_source_positions=WHISPER_SECONDS * 50,  # 100 feature frames a second, halved by the encoder
         max_target_positions=64,
         decoder_start_token_id=start,
         pad_token_id=end,
@@ -118,9 +122,8 @@ def write_whisper(folder: Path) -> None:
         max_length=64,
     )
     model.save_pretrained(folder)
-    WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tokenizer).save_pretrained(
-        folder
-    )
+    features = WhisperFeatureExtractor(feature_size=80, chunk_length=WHISPER_SECONDS)
+    WhisperProcessor(feature_extractor=features, tokenizer=tokenizer).save_pretrained(folder)
 
 
 def write_llava(folder: Path) -> None:

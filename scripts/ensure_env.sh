@@ -40,11 +40,13 @@ if ! python_ok "$COURSE_PY"; then
 fi
 export COURSE_PY
 
-# System programs the course calls (Step 5): Tesseract OCR reads documents, charts and tables;
-# Graphviz's `dot` draws the flowcharts. apt-get (as root) installs what is missing, in one go.
+# System programs the course calls: Tesseract OCR reads documents, charts and tables (Step 5);
+# Graphviz's `dot` draws the flowcharts (Step 5); espeak-ng speaks the extra training voices of
+# Step 1's rebuild (and its test). apt-get (as root) installs what is missing, in one go.
 missing=()
 command -v tesseract >/dev/null || missing+=(tesseract-ocr)
 command -v dot >/dev/null || missing+=(graphviz)
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "[setup] installing ${missing[*]} with apt-get"
@@ -56,6 +58,9 @@ if [ ${#missing[@]} -gt 0 ]; then
           "apt-get install tesseract-ocr; macOS: brew install tesseract; Windows: winget install UB-Mannheim.TesseractOCR" >&2 ;;
         graphviz) echo "warning: Step 5 needs Graphviz (the dot program), which is not installed. Debian/Ubuntu:" \
           "sudo apt-get install graphviz; macOS: brew install graphviz; Windows: winget install Graphviz.Graphviz" >&2 ;;
+        espeak-ng) echo "warning: Step 1's rebuild needs espeak-ng for its extra voices, which is not installed." \
+          "Debian/Ubuntu: sudo apt-get install espeak-ng; macOS: brew install espeak-ng; Windows: winget install" \
+          "eSpeak-NG.eSpeak-NG" >&2 ;;
       esac
     done
   fi

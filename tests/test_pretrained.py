@@ -176,3 +176,46 @@ def test_the_rag_generator_is_the_hub_llava_prompted_its_own_way(pretrained_prof
     assert generator.HUB_INSTRUCTION in prompts[0] and "[1] " in prompts[0]
     assert len(images[0]) == len(answer.sources) and images[0][0].shape == (64, 64, 3)
     assert answer.answer == "x" and answer.cited is answer.sources[0]
+
+
+@pytest.fixture
+def tiny_models_reachable(tiny_folder, monkeypatch):
+    """The tiny models found through COURSE_PRETRAINED_DIR, in the offline profile (as the comparison
+    cells of Steps 1 and 3 find them wherever they are on the machine)."""
+    monkeypatch.setenv(pretrained.LOCAL_DIR, str(tiny_folder))
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    for loader in (pretrained.clip, pretrained.speech_recogniser, pretrained.llava):
+        loader.cache_clear()
+    yield
+    for loader in (pretrained.clip, pretrained.speech_recogniser, pretrained.llava):
+        loader.cache_clear()
+
+
+def test_availability_says_from_where_or_how_to_get_it(tiny_models_reachable, monkeypatch):
+    assert pretrained.available("clip") == (True, "laion/CLIP-ViT-B-32-laion2B-s34B-b79K from $COURSE_PRETRAINED_DIR")
+    monkeypatch.delenv(pretrained.LOCAL_DIR)
+    found, why = pretrained.available("llava")
+    assert not found and "HF_HUB_OFFLINE=1" in why and "1.7 GB" in why and "hf download" in why
+
+
+def test_step1_towers_are_compared_with_open_clip_on_the_zero_shot_concepts(tiny_models_reachable, tiny_towers):
+    from helpers.step1 import evaluation
+
+    held = evaluation.embed_held_out(tiny_towers.image, None, limit=6)
+    table = evaluation.compare_with_open_clip(held)
+    assert list(table) == ["course towers (trained here)", "open_clip ViT-B-32"]
+    for scores in table.values():
+        assert set(scores) == {f"{d} R@{k}" for d in ("text to picture", "picture to text") for k in (1, 5)}
+        assert all(0.0 <= v <= 1.0 for v in scores.values())
+
+
+def test_step3_llava_is_compared_with_the_hub_llava_on_the_same_questions(tiny_models_reachable, tiny_llava):
+    from helpers.step3 import scenes
+    from helpers.step3 import visual_instruction as vi
+
+    model, tokenizer = tiny_llava
+    source, test = vi.course_data(per_kind=3)
+    table = vi.compare_with_hub_llava(model, tokenizer, vi.vqa_set(source, test[:3]), count=2)
+    assert list(table) == ["course LLaVA (trained here)", "hub LLaVA"]
+    for scores in table.values():
+        assert set(scores) == {*scenes.QUESTION_TYPES, "all"}

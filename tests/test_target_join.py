@@ -123,6 +123,8 @@ def test_multi_target_search_checks_its_vectors_and_keeps_the_filter(collection)
     both = {"text": np.ones(6), "image": np.ones(6)}
     hits = collection.multi_target_search(both, rule, limit=5, where={"group": "odd"})
     assert len(hits) == 5 and {h.properties["group"] for h in hits} == {"odd"}
+    for every in rules():  # a filter that leaves nothing: no hits, whatever the join
+        assert collection.multi_target_search(both, every, limit=5, where={"group": "none"}) == []
 
 
 def test_every_strategy_has_a_name_weaviate_knows():

@@ -177,6 +177,16 @@ def test_schemas_and_backends_are_checked():
         vector_store.open_store("faiss")
 
 
+def test_course_store_picks_the_backend_whatever_the_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "pretrained")
+    monkeypatch.setenv("COURSE_STORE", "lancedb")
+    monkeypatch.setenv("COURSE_STORE_PATH", str(tmp_path / "store"))
+    assert type(vector_store.open_store()).__name__ == "LanceStore"
+    monkeypatch.setenv("COURSE_STORE", "faiss")
+    with pytest.raises(VectorStoreError, match="unknown vector store backend 'faiss'"):
+        vector_store.open_store()
+
+
 def test_an_ann_index_on_a_named_vector_keeps_finding_the_nearest(tmp_path):
     objects, vectors = make_objects(300)
     collection = vector_store.open_store("lancedb", path=tmp_path / "indexed").create_collection("Indexed", SCHEMA)

@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from helpers import data
+from helpers import data, embeddings, pretrained
 from helpers.embeddings import anchors_for, embed_frames, embed_mels, embed_pixels, speech_features_of
 from helpers.metrics import modality_pair_recall, ranks, recall_at_k
 from helpers.pixels import load_rgba, plain_images
@@ -159,3 +159,25 @@ def cross_modal_recall(held: HeldOut, ks=(1, 5)) -> dict[tuple[str, str, int], f
     }
     concept_ids = [held.videos[i].concept_id for i in with_video]
     return modality_pair_recall(vectors, {m: concept_ids for m in vectors}, ks)
+
+
+def zero_shot_recall(text: np.ndarray, image: np.ndarray, ks=(1, 5)) -> dict[str, float]:
+    """Recall@k of each zero-shot concept's text for its picture and back (rows follow each other)."""
+    targets = np.arange(len(text))
+    out = {f"text to picture R@{k}": v for k, v in recall_at_k(text, image, targets, ks).items()}
+    return out | {f"picture to text R@{k}": v for k, v in recall_at_k(image, text, targets, ks).items()}
+
+
+def compare_with_open_clip(held: HeldOut) -> dict[str, dict[str, float]]:
+    """The course's towers against the pretrained profile's open_clip on the same queries: the
+    zero-shot concepts' pictures (on white) and texts (the same sentences, averaged), which neither
+    model trained on."""
+    texts = [embeddings.concept_texts(c) for c in held.unseen]
+    flat = pretrained.embed_text([t for group in texts for t in group])
+    mean = flat.reshape(len(held.unseen), len(texts[0]), -1).mean(axis=1)
+    text = mean / np.linalg.norm(mean, axis=1, keepdims=True)
+    image = pretrained.embed_image([data.read_image(c) for c in held.unseen])
+    return {
+        "course towers (trained here)": zero_shot_recall(held.unseen_text, held.unseen_image),
+        "open_clip ViT-B-32": zero_shot_recall(text, image),
+    }

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 from transformers import LlamaForCausalLM, LlavaForConditionalGeneration, PreTrainedTokenizerFast
 
-from helpers import data, llava
+from helpers import data, llava, pretrained
+from helpers import pixels as pixel_tools
 from helpers.dialogue import IGNORE, answer, encode_dialogue, normalise, pad, user_turn
 from helpers.step3 import scenes
 from helpers.training import TrainLog, fit_model
@@ -296,3 +297,30 @@ def probe_answers(
         }
         for i, scene in enumerate(probe)
     ]
+
+
+# ---------------------------------------------------------------- against the pretrained profile's LLaVA
+SHORT_ANSWER = "Answer the question using a single word or phrase."  # LLaVA-1.5's prompt for short answers
+
+
+def compare_with_hub_llava(
+    model: LlavaForConditionalGeneration, tokenizer: PreTrainedTokenizerFast, tests: VQASet, count: int = 40
+) -> dict[str, dict[str, float]]:
+    """VQA exact match per question type of the course LLaVA and of the pretrained profile's LLaVA
+    (:func:`helpers.pretrained.generate`, with LLaVA-1.5's short-answer prompt) on the same questions
+    about the first ``count`` held-out scenes."""
+    questions = [qa for qas in tests.qas[:count] for qa in qas]
+    repeat = torch.tensor([len(qas) for qas in tests.qas[:count]])
+    shown = tests.pixels[:count].repeat_interleave(repeat, dim=0)
+    course = answer(model, tokenizer, shown, [q.question for q in questions])
+    pictures = pixel_tools.to_pictures(shown)
+    hub = pretrained.generate(
+        [f"{q.question}\n{SHORT_ANSWER}" for q in questions], [[p] for p in pictures], max_new_tokens=8
+    )
+    kinds = np.array([q.kind for q in questions])
+    table = {}
+    for name, replies in (("course LLaVA (trained here)", course), ("hub LLaVA", hub)):
+        right = np.array([normalise(r) == normalise(q.answer) for r, q in zip(replies, questions, strict=True)])
+        table[name] = {kind: round(float(right[kinds == kind].mean()), 3) for kind in scenes.QUESTION_TYPES}
+        table[name]["all"] = round(float(right.mean()), 3)
+    return table

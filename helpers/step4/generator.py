@@ -51,10 +51,16 @@ HUB_INSTRUCTION = (
 
 
 def load_checkpoint() -> tuple[LlavaForConditionalGeneration, LlavaProcessor]:
-    """The course's RAG generator and its processor (Step 3's LLaVA trained by the rebuild command);
-    in the pretrained profile, the hub LLaVA (:func:`helpers.pretrained.llava`)."""
+    """The profile's RAG generator and its processor: the course's (:func:`load_course_checkpoint`),
+    or in the pretrained profile the hub LLaVA (:func:`helpers.pretrained.llava`)."""
     if settings.profile() == "pretrained":
         return pretrained.llava()
+    return load_course_checkpoint()
+
+
+def load_course_checkpoint() -> tuple[LlavaForConditionalGeneration, LlavaProcessor]:
+    """The course's RAG generator and its processor (Step 3's LLaVA trained by the rebuild command),
+    in either profile: what the course teaches about its training holds for it alone."""
     if not (CHECKPOINT_DIR / "llava" / "config.json").is_file():
         raise FileNotFoundError(
             f"{CHECKPOINT_DIR / 'llava'} holds no generator: restore the committed checkpoint with "

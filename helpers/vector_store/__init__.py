@@ -59,15 +59,18 @@ def open_store(
 ) -> VectorStore:
     """The course's vector store: LanceDB on local disk, or Weaviate at ``WEAVIATE_URL``.
 
-    ``backend`` defaults to ``weaviate`` in the pretrained profile (or when ``url`` is
-    given) and to ``lancedb`` otherwise. The LanceDB folder defaults to
+    ``backend`` defaults to ``COURSE_STORE`` where it is set (``lancedb`` or ``weaviate``: the
+    pretrained profile's models on the embedded store, say), else to ``weaviate`` in the pretrained
+    profile (or when ``url`` is given) and to ``lancedb`` otherwise. The LanceDB folder defaults to
     ``COURSE_STORE_PATH`` or ``vector-store`` in the build folder; the Weaviate URL to ``WEAVIATE_URL``
     (with ``WEAVIATE_API_KEY`` for Weaviate Cloud).
     """
     from helpers import settings
 
     if backend is None:
-        backend = "weaviate" if url or settings.profile() == "pretrained" else "lancedb"
+        backend = os.environ.get("COURSE_STORE", "").strip().lower() or (
+            "weaviate" if url or settings.profile() == "pretrained" else "lancedb"
+        )
     if backend == "lancedb":
         from helpers.vector_store.lancedb_backend import LanceStore
 

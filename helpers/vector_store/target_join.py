@@ -89,6 +89,8 @@ def join(
     by ``rule``; ``look_up(target, ids)`` gives the distances a target's search did not return.
     Returns the ``limit`` nearest (id, joined distance), ties broken by id."""
     candidates = sorted({i for target in rule.targets for i, _ in found[target]})
+    if not candidates:  # a filter that leaves nothing: nothing to join
+        return []
     if rule.method == "minimum":
         best: dict[str, float] = {}
         for target in rule.targets:

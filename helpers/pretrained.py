@@ -93,12 +93,14 @@ class ModelUnavailable(RuntimeError):
 
 
 def _fetch_hint(model: HubModel, hub: str = "the Hugging Face hub cannot be reached") -> str:
-    return (
+    hint = (
         f"{model.repo} ({model.role}; a {model.download} download) is not on this machine and {hub}. "
         f"On a machine with internet, run `hf download {model.repo}` and copy the Hugging Face cache "
-        f"(~/.cache/huggingface) here, or put the files in ${LOCAL_DIR}/{model.key}/; or run the offline "
-        "profile (COURSE_PROFILE=offline), which needs no download"
+        f"(~/.cache/huggingface) here, or put the files in ${LOCAL_DIR}/{model.key}/"
     )
+    if settings.profile() == "pretrained":
+        hint += "; or run the offline profile (COURSE_PROFILE=offline), which needs no download"
+    return hint
 
 
 def hub_answers(repo: str, seconds: float = HUB_CHECK_SECONDS) -> bool:
@@ -168,7 +170,8 @@ def available(key: str) -> tuple[bool, str]:
         where = locate(key)
     except ModelUnavailable as missing:
         return False, str(missing)
-    return True, f"{MODELS[key].repo} from ${LOCAL_DIR}" if where.folder else MODELS[key].repo
+    repo = MODELS[key].repo
+    return True, f"${LOCAL_DIR}/{key}/ (in place of {repo})" if where.folder else repo
 
 
 @contextmanager

@@ -192,7 +192,8 @@ def tiny_models_reachable(tiny_folder, monkeypatch):
 
 
 def test_availability_says_from_where_or_how_to_get_it(tiny_models_reachable, monkeypatch):
-    assert pretrained.available("clip") == (True, "laion/CLIP-ViT-B-32-laion2B-s34B-b79K from $COURSE_PRETRAINED_DIR")
+    where = "$COURSE_PRETRAINED_DIR/clip/ (in place of laion/CLIP-ViT-B-32-laion2B-s34B-b79K)"
+    assert pretrained.available("clip") == (True, where)
     monkeypatch.delenv(pretrained.LOCAL_DIR)
     found, why = pretrained.available("llava")
     assert not found and "HF_HUB_OFFLINE=1" in why and "1.7 GB" in why and "hf download" in why

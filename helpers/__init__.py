@@ -17,6 +17,7 @@ Shared:
 - ``helpers.pretrained``      the pretrained profile's hub models (open_clip, Whisper, a LLaVA), found or failing fast
 - ``helpers.tiny_models``     tiny random stand-ins of those models' classes, for tests without the hub
 - ``helpers.pretrained_speed`` those models' speed here, timed on random weights (``python -m``)
+- ``helpers.timing``          the median of a few timed runs, for a shared, noisy machine
 - ``helpers.losses``          CLIP's symmetric InfoNCE with a learned temperature, and the MSE baseline
 - ``helpers.training``        the one training loop (``fit``) and a checkpoint's training record
 - ``helpers.metrics``         recall@k as batched matrix products, per modality pair, and ANN recall

@@ -191,6 +191,18 @@ def _dtype(device: str) -> torch.dtype:
     return torch.float16 if device == "cuda" else torch.float32
 
 
+def _model_and_processor(key: str, auto_class):
+    """Model ``key`` through a ``transformers`` Auto class, and its processor, on ``COURSE_DEVICE``
+    (half precision on CUDA); from the cache alone when it is cached (no update check)."""
+    from transformers import AutoProcessor
+
+    where = locate(key)
+    device = settings.device()
+    kwargs = {"local_files_only": where.cached}
+    model = auto_class.from_pretrained(where.name, dtype=_dtype(device), **kwargs)
+    return model.to(device).eval(), AutoProcessor.from_pretrained(where.name, **kwargs)
+
+
 # ---------------------------------------------------------------- open_clip: text, pictures, video
 @dataclass
 class Clip:
@@ -260,13 +272,9 @@ def embed_frames(frames: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=1)
 def speech_recogniser():
     """Whisper tiny (or the folder's model) and its processor, loaded once, on ``COURSE_DEVICE``."""
-    from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
+    from transformers import AutoModelForSpeechSeq2Seq
 
-    where = locate("speech")
-    device = settings.device()
-    kwargs = {"local_files_only": where.cached}
-    model = AutoModelForSpeechSeq2Seq.from_pretrained(where.name, dtype=_dtype(device), **kwargs)
-    return model.to(device).eval(), AutoProcessor.from_pretrained(where.name, **kwargs)
+    return _model_and_processor("speech", AutoModelForSpeechSeq2Seq)
 
 
 @torch.no_grad()
@@ -300,13 +308,9 @@ def embed_audio(clips) -> np.ndarray:
 def llava():
     """The profile's LLaVA and its processor (``AutoModelForImageTextToText`` / ``AutoProcessor``),
     loaded once, on ``COURSE_DEVICE``."""
-    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from transformers import AutoModelForImageTextToText
 
-    where = locate("llava")
-    device = settings.device()
-    kwargs = {"local_files_only": where.cached}
-    model = AutoModelForImageTextToText.from_pretrained(where.name, dtype=_dtype(device), **kwargs)
-    return model.to(device).eval(), AutoProcessor.from_pretrained(where.name, **kwargs)
+    return _model_and_processor("llava", AutoModelForImageTextToText)
 
 
 @torch.no_grad()

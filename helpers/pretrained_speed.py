@@ -11,26 +11,19 @@ Qwen1.5 0.5B) reading one picture and writing a fixed number of tokens. Nothing 
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
 import torch
 
 from helpers import settings
+from helpers.timing import median_seconds
 
 REPEATS = 3
 NEW_TOKENS = 16  # tokens each generation writes (greedy, no early end: random weights never stop)
 
 
-def median_seconds(run, repeats: int = REPEATS) -> float:
-    """Median wall-clock seconds of ``run()`` over ``repeats`` calls, after one warm-up call."""
+def timed(run) -> float:
+    """Median seconds of ``run()`` over :data:`REPEATS` calls, after one call that warms caches up."""
     run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return median_seconds(run, REPEATS)
 
 
 @torch.no_grad()
@@ -42,8 +35,8 @@ def clip_seconds(device: str) -> dict[str, float]:
     pictures = torch.randn(32, 3, 224, 224, device=device)
     words = open_clip.get_tokenizer("ViT-B-32")(["a photo of a red apple on a table"] * 32).to(device)
     return {
-        "clip: 32 pictures": median_seconds(lambda: model.encode_image(pictures)),
-        "clip: 32 sentences": median_seconds(lambda: model.encode_text(words)),
+        "clip: 32 pictures": timed(lambda: model.encode_image(pictures)),
+        "clip: 32 sentences": timed(lambda: model.encode_text(words)),
     }
 
 
@@ -63,7 +56,7 @@ def whisper_seconds(device: str) -> dict[str, float]:
     def transcribe() -> None:
         model.generate(features, decoder_input_ids=start, max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS)
 
-    return {"whisper: one clip": median_seconds(transcribe)}
+    return {"whisper: one clip": timed(transcribe)}
 
 
 @torch.no_grad()
@@ -95,7 +88,7 @@ def llava_seconds(device: str) -> dict[str, float]:
             input_ids=ids, pixel_values=picture, max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, do_sample=False
         )
 
-    return {"llava: one picture, one answer": median_seconds(answer)}
+    return {"llava: one picture, one answer": timed(answer)}
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.metrics import ann_recall
+from helpers.timing import median_seconds
 
 # LanceDB ANN settings the notebook sweeps (nprobes, ef), and the one the course reports.
 LANCE_SETTINGS = [(1, 10), (1, 20), (2, 40), (4, 80)]
@@ -70,17 +71,6 @@ def p50_ms(search: Callable[[np.ndarray], object], queries: np.ndarray) -> float
         search(query)
         times.append(time.perf_counter() - start)
     return float(np.median(times) * 1000)
-
-
-def median_seconds(run: Callable[[], object], repeats: int = 3) -> float:
-    """The median wall time of ``repeats`` calls of ``run()``: one busy moment on a shared machine
-    moves one of them, not the figure."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def per_core(count: int | None, at_most: int, each: int = 1) -> int:

@@ -22,6 +22,7 @@ and its path or text), since a NaN vector would silently match nothing, or anyth
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
@@ -77,10 +78,11 @@ def concept_texts(concept: data.Concept) -> list[str]:
     ]
 
 
-def concept_anchors(concepts: list[data.Concept]) -> np.ndarray:
-    """(len(concepts), 384): each concept's texts embedded, averaged and re-normalised."""
+def concept_anchors(concepts: list[data.Concept], embed: Callable[[list[str]], np.ndarray] | None = None) -> np.ndarray:
+    """(len(concepts), 384): each concept's texts embedded (by ``embed``, :func:`embed_text` by
+    default), averaged and re-normalised."""
     per_concept = len(concept_texts(concepts[0]))
-    vectors = embed_text([t for c in concepts for t in concept_texts(c)])
+    vectors = (embed or embed_text)([t for c in concepts for t in concept_texts(c)])
     mean = vectors.reshape(len(concepts), per_concept, -1).mean(axis=1)
     return (mean / np.linalg.norm(mean, axis=1, keepdims=True)).astype(np.float32)
 

@@ -225,6 +225,13 @@ def clip() -> Clip:
     return Clip(model.eval(), preprocess, open_clip.get_tokenizer(name), device)
 
 
+def _pil_pictures(images) -> list:
+    """PIL RGB pictures of PIL images, paths or (H, W, 3) arrays (transparent ones on white)."""
+    from PIL import Image
+
+    return [Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)) for a in pixels.rgb_arrays(images)]
+
+
 def _unit(vectors: torch.Tensor) -> np.ndarray:
     vectors = vectors.float()
     return (vectors / vectors.norm(dim=-1, keepdim=True)).cpu().numpy().astype(np.float32)
@@ -247,15 +254,12 @@ def embed_text(texts: list[str]) -> np.ndarray:
 @torch.no_grad()
 def embed_image(images) -> np.ndarray:
     """(N, 512) unit vectors of pictures (PIL images, paths or (H, W, 3) arrays; transparent ones on white)."""
-    from PIL import Image
-
     model = clip()
     dtype = next(model.model.parameters()).dtype
-    arrays = pixels.rgb_arrays(images)
+    pictures = _pil_pictures(images)
     out = []
-    for i in range(0, len(arrays), IMAGE_BATCH):
-        pictures = [Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)) for a in arrays[i : i + IMAGE_BATCH]]
-        batch = [model.preprocess(picture) for picture in pictures]
+    for i in range(0, len(pictures), IMAGE_BATCH):
+        batch = [model.preprocess(picture) for picture in pictures[i : i + IMAGE_BATCH]]
         out.append(_unit(model.model.encode_image(torch.stack(batch).to(model.device, dtype))))
     return np.concatenate(out)
 
@@ -317,8 +321,6 @@ def llava():
 def generate(prompts: list[str], images: list[list] | None = None, max_new_tokens: int = 40) -> list[str]:
     """Each prompt answered greedily by the profile's LLaVA, with its pictures (PIL images, paths or
     arrays) put before the text as image tokens through the processor's own chat template."""
-    from PIL import Image
-
     model, processor = llava()
     images = images or [[] for _ in prompts]
     if len(images) != len(prompts):
@@ -327,8 +329,7 @@ def generate(prompts: list[str], images: list[list] | None = None, max_new_token
     for text, pictures in zip(prompts, images, strict=True):
         content = [{"type": "image"} for _ in pictures] + [{"type": "text", "text": text}]
         chat = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
-        rgb = [Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)) for a in pixels.rgb_arrays(pictures)]
-        inputs = processor(images=rgb or None, text=[chat], return_tensors="pt").to(model.device)
+        inputs = processor(images=_pil_pictures(pictures) or None, text=[chat], return_tensors="pt").to(model.device)
         if "pixel_values" in inputs:
             inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
         ids = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)

@@ -2,9 +2,10 @@
 
 Speed depends on a model's architecture and input sizes, not on its weights' values, so each model
 is built here from its published configuration with random weights and timed on the profile's own
-inputs: open_clip ViT-B-32 embedding pictures and sentences, Whisper tiny transcribing a 2-second
-clip (a fixed number of decoding steps), and llava-interleave-qwen-0.5b (SigLIP so400m at 384 px,
-Qwen1.5 0.5B) reading one picture and writing a fixed number of tokens. Nothing is fetched.
+inputs: open_clip ViT-B-32 embedding pictures and sentences; Whisper tiny transcribing one clip,
+padded to its 30-second window as Whisper pads every clip, for a fixed number of decoding steps;
+and llava-interleave-qwen-0.5b (SigLIP so400m at 384 px, Qwen1.5 0.5B) reading one picture and
+writing a fixed number of tokens. Nothing is fetched.
 
     python -m helpers.pretrained_speed      # median seconds of each, on COURSE_DEVICE
 """

@@ -172,10 +172,7 @@ def compare_with_open_clip(held: HeldOut) -> dict[str, dict[str, float]]:
     """The course's towers against the pretrained profile's open_clip on the same queries: the
     zero-shot concepts' pictures (on white) and texts (the same sentences, averaged), which neither
     model trained on."""
-    texts = [embeddings.concept_texts(c) for c in held.unseen]
-    flat = pretrained.embed_text([t for group in texts for t in group])
-    mean = flat.reshape(len(held.unseen), len(texts[0]), -1).mean(axis=1)
-    text = mean / np.linalg.norm(mean, axis=1, keepdims=True)
+    text = embeddings.concept_anchors(held.unseen, pretrained.embed_text)
     image = pretrained.embed_image([data.read_image(c) for c in held.unseen])
     return {
         "course towers (trained here)": zero_shot_recall(held.unseen_text, held.unseen_image),

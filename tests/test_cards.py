@@ -26,7 +26,7 @@ def test_a_card_states_the_facts_and_each_question_is_answered_from_it():
         assert "shelf B7, price 63 euros, stock 0" in text
         assert ("meaning " in text) == bool(concept.gloss)
         questions = cards.questions_about(concept, entry)
-        assert [q.kind for q in questions] == list(cards.QUESTION_TYPES)
+        assert [q.kind for q in questions] == list(cards.EVERY_CONCEPT_TYPES)
         for q in questions:
             on_card = q.kind not in cards.PICTURE_FACTS
             assert q.answer == cards.NOT_IN_SOURCES or (q.answer in text) == on_card, (q, text)
@@ -36,6 +36,21 @@ def test_a_card_states_the_facts_and_each_question_is_answered_from_it():
     assert {q.kind: q.answer for q in wheelchair}["meaning"] == cards.NOT_IN_SOURCES  # no gloss: not on the card
     asked_with_a_picture = cards.questions_about(index["dog"], entry, subject="this")
     assert {q.kind: q.text for q in asked_with_a_picture}["price"] == "How much does this cost?"
+
+
+def test_a_concept_with_a_video_is_asked_how_it_moves_and_no_card_says():
+    dog = data.concept_index()["dog"]
+    entry = cards.CatalogEntry("B7", 63, 0)
+    questions = cards.questions_about(dog, entry, motion="left-to-right")
+    assert [q.kind for q in questions] == list(cards.QUESTION_TYPES)
+    (motion,) = [q for q in questions if q.kind == "motion"]
+    assert motion.text == "How does the dog move in its video?" and motion.answer == "rightwards"
+    assert motion.answer not in cards.card(dog, entry) and motion.label == "" and cards.PART_OF["motion"] is None
+    assert sorted(cards.MOTION_WORDS) == sorted({v.motion for v in data.load_videos()})  # every video's motion
+    assert len(set(cards.MOTION_WORDS.values())) == len(cards.MOTION_WORDS)  # one word each, all different
+    assert all(" " not in word for word in cards.MOTION_WORDS.values())
+    with pytest.raises(ValueError, match="unknown motion 'sideways'"):
+        cards.questions_about(dog, entry, motion="sideways")
 
 
 def test_a_short_card_is_the_name_and_the_parts_asked_for_in_card_order():

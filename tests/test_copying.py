@@ -81,3 +81,18 @@ def test_a_constraint_per_question_is_checked(tiny_llava):
     dog = tokenizer.encode(" dog", add_special_tokens=False)[0]
     forced = dialogue.answer(model, tokenizer, None, ["How many?"], 2, images=0, allowed=[lambda reply: [dog]])
     assert forced == [tokenizer.decode([dog, dog]).strip()]  # the rule, not the untrained model, chose
+
+
+def test_a_motion_word_may_cite_only_a_source_that_shows_its_video(dog_and_wolf, tiny_llava):
+    _, tokenizer = tiny_llava
+    (dog_card, wolf_card), _ = dog_and_wolf
+    allowed = replies(copying.CopyConstraint([dog_card, wolf_card], tokenizer, [False, True]), tokenizer)
+    assert {f"{word} [2]" for word in cards.MOTION_WORDS.values()} <= allowed
+    assert not {f"{word} [1]" for word in cards.MOTION_WORDS.values()} & allowed
+    assert not any(
+        word in reply
+        for reply in replies(copying.CopyConstraint([dog_card], tokenizer), tokenizer)
+        for word in ("rightwards", "bouncing")
+    )
+    with pytest.raises(ValueError, match="2 frame flags for 1 sources"):
+        copying.CopyConstraint([dog_card], tokenizer, [True, False])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import data, dialogue, embeddings
+from helpers import data, dialogue, embeddings, llava, pixels
 from helpers.step4 import cards
 from helpers.step4 import generator as g
 
@@ -99,7 +99,7 @@ def test_the_copying_stage_asks_about_short_cards_that_hold_the_answer(raft, tin
     anchors = embeddings.anchors_for(raft.concepts)
     copying = g.RAFTData(raft.concepts, anchors, (1,), without_gold=0.0, short_parts=1)
     examples = [copying.example(np.random.default_rng(n)) for n in range(60)]
-    assert {e.question.kind for e in examples} == set(cards.QUESTION_TYPES) and all(e.gold == 1 for e in examples)
+    assert {e.question.kind for e in examples} == set(cards.EVERY_CONCEPT_TYPES) and all(e.gold == 1 for e in examples)
     for e in examples:
         assert len(e.parts) == 2 - (cards.PART_OF[e.question.kind] is None)
         assert cards.PART_OF[e.question.kind] in (*e.parts, None)
@@ -160,3 +160,49 @@ def test_a_source_picture_shows_its_display_in_its_cells():
     ]
     assert filled == [[True, False, False, True], [False, True, False, False]]
     assert pictures.of([g.Source("dog", "", (0, 3))]).equal(drawn[:1])  # drawn once, the same each time
+
+
+def test_a_source_with_a_video_shows_its_first_middle_and_last_frames_after_its_display():
+    clip = data.load_videos()[0]
+    concept = data.concept_index()[clip.concept_id]
+    pictures = g.DisplayPictures([concept])
+    shown = g.Source(concept.id, "", (0,), frames=True)
+    drawn = pictures.of([shown, g.Source(concept.id, "", (0,))])
+    assert shown.pictures == 4 and g.pictures_in([shown, g.Source(concept.id, "", (0,))]) == 5
+    assert drawn.shape == (5, 3, 64, 64) and drawn[0].equal(drawn[4])  # the display, then the frames
+    frames = data.read_video(clip)
+    expected = pixels.normalize(
+        torch.from_numpy(frames[[0, len(frames) // 2, len(frames) - 1]]).permute(0, 3, 1, 2) / 255
+    )
+    assert torch.allclose(drawn[1:4], expected.float())
+    assert not drawn[1].equal(drawn[3])  # it moved
+    no_video = next(c for c in data.load_concepts() if c.id not in g.videos())
+    with pytest.raises(ValueError, match="has no video"):
+        g.DisplayPictures([no_video]).of([g.Source(no_video.id, "", (0,), frames=True)])
+
+
+def test_the_motion_stage_asks_how_concepts_with_a_video_move_and_shows_their_frames(tiny_llava):
+    concepts = data.load_concepts("train")[:300]
+    anchors = embeddings.anchors_for(concepts)
+    with pytest.raises(ValueError, match="needs the video's frames"):
+        g.RAFTData(concepts, anchors, (1,), kinds=cards.VIDEO_FACTS)
+    motion = g.RAFTData(concepts, anchors, (1, 2), without_gold=0.0, kinds=cards.VIDEO_FACTS, frames=True)
+    rng = np.random.default_rng(0)
+    examples = [motion.example(rng) for _ in range(30)]
+    for e in examples:
+        clip = g.videos()[e.question.concept_id]
+        assert e.question.kind == "motion" and e.question.answer == cards.MOTION_WORDS[clip.motion]
+        sources = g.sources_of(e)
+        assert [s.frames for s in sources] == [s.concept_id in g.videos() for s in sources]
+        assert sources[e.gold - 1].frames
+    everything = g.RAFTData(concepts, anchors, (1,), frames=True)
+    assert set(everything.kinds) == set(cards.QUESTION_TYPES)
+    model, tokenizer = tiny_llava
+    pictures = g.DisplayPictures(concepts)
+    batch = next(g.batches(motion, tokenizer, pictures, model.config.image_seq_length, 4, seed=0))
+    image_id = tokenizer.convert_tokens_to_ids(llava.IMAGE_TOKEN)
+    assert (batch["input_ids"] == image_id).sum() == len(batch["pixel_values"]) * model.config.image_seq_length
+    assert model(**batch).loss.isfinite()  # rows with different numbers of pictures go in one batch
+    with_and_without = [g.sources_of(examples[0]), [g.Source(concepts[0].id, g.sources_of(examples[0])[0].card, (0,))]]
+    replies = g.generate(model, tokenizer, pictures, ["How does it move?"] * 2, with_and_without, max_new_tokens=3)
+    assert len(replies) == 2

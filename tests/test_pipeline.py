@@ -3,9 +3,9 @@
 import pytest
 
 from helpers import data, embeddings, vector_store
-from helpers.step4 import generator
+from helpers.step4 import cards, evaluation, generator
 from helpers.step4 import knowledge_base as kb
-from helpers.step4.pipeline import RAG, STAGES, median_stage_ms, named_question
+from helpers.step4.pipeline import RAG, STAGES, median_stage_ms, named_question, source_of
 from helpers.step4.retrieval import Query
 from helpers.vector_store import Hit, VectorStoreError
 
@@ -55,3 +55,22 @@ def test_a_non_text_question_names_the_best_hit():
     asked = Query("How much does this cost?", "speech", "pear.opus")
     assert named_question(asked, [hit]) == "How much does the pear cost?"
     assert named_question(Query("How much does this cost?"), [hit]) == "How much does this cost?"
+
+
+def test_a_video_question_reads_the_frames_of_the_card_it_retrieves(rag):
+    pipeline, concepts = rag
+    catalog = cards.draw_catalog(concepts, 0)
+    asked = evaluation.held_out_questions(concepts, catalog, cards.VIDEO_FACTS, "video", count=50)
+    with_video = {c.id for c in concepts if c.id in generator.videos()}
+    assert len(asked) == len(with_video) == 4 and {a.question.concept_id for a in asked} == with_video  # none without
+    first = asked[0]
+    assert first.query.question == "How does this move in its video?" and first.query.modality == "video"
+    assert pipeline.ask(first.query, k=1).reply  # with the video itself as the query
+    in_words = evaluation.held_out_questions(concepts, catalog, cards.VIDEO_FACTS, count=1)[0]
+    answer = pipeline.ask(in_words.query, k=1)
+    assert [hit.properties["concept_id"] for hit in answer.sources] == [in_words.question.concept_id]
+    assert source_of(answer.sources[0]).frames  # the generator sees the video's frames
+    allowed = {*cards.MOTION_WORDS.values(), *(w for w in ("one", "two", "three", "four")), cards.NOT_IN_SOURCES}
+    assert answer.abstained or answer.answer in allowed or answer.cited is not None
+    mixed = evaluation.held_out_questions(concepts, catalog, ("price", "motion"), count=30)
+    assert all(a.question.kind == "price" for a in mixed if a.question.concept_id not in with_video)

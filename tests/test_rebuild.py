@@ -55,7 +55,7 @@ def test_tiny_rag_rebuild_trains_saves_and_answers_from_the_store(tmp_path):
     assert step4_rebuild.main(["--tiny", "--out", str(tmp_path)]) == 0
     record = json.loads((tmp_path / "TRAINING.json").read_text())
     assert record["steps"] >= 1 and record["start"] == "checkpoints/step3/llava"
-    assert list(record["phases"]) == ["copy", "rag", "focus"]
+    assert list(record["phases"]) == ["copy", "rag", "motion", "focus"]
     assert step4_rebuild.focus_kinds({"which emoji": 3}).count("which emoji") == 3
     assert set(step4_rebuild.focus_kinds({})) == set(cards.QUESTION_TYPES)
     assert record["metrics"]["step4.tiny.retrieved"] == 3 and record["metrics"]["step4.tiny.sources"] == 1

@@ -7,12 +7,15 @@ shop's or museum's catalog would list them: a shelf, a price and a stock count. 
 also draws how many of the concept are **on display**, which the card does not say: the
 knowledge base's picture of the concept shows the display (1-4 of it on the LLaVA's 2x2
 grid, :func:`display_scene`), so that question is answered from the picture, with Step 3's
-counting. The catalog can be redrawn at will (:func:`draw_catalog` with another seed): a model that
+counting. A concept with a video is also asked how it moves in it (:data:`VIDEO_FACTS`): no card
+says, and the knowledge base's source shows the video's first, middle and last frames. The
+catalog can be redrawn at will (:func:`draw_catalog` with another seed): a model that
 answers a catalog question right after the redraw read it in its sources, because no
 weights could have known it.
 
 :func:`questions_about` writes one question of each type about a concept with its answer,
-or :data:`NOT_IN_SOURCES` when the card does not hold it (a concept without a gloss).
+or :data:`NOT_IN_SOURCES` when the card does not hold it (a concept without a gloss); the
+motion question only for a concept with a video.
 """
 
 from __future__ import annotations
@@ -34,12 +37,24 @@ STOCK = (0, 99)
 DISPLAY_BACKGROUND = (1.0, 1.0, 1.0)
 
 # Question types: what the card states, what the catalog states, a reverse lookup (a code
-# point to the concept's name) that vector search cannot do and keyword search can, and what
-# only the picture shows.
+# point to the concept's name) that vector search cannot do and keyword search can, what only
+# the picture shows, and what only the video's frames show.
 CARD_FACTS = ("version", "code point", "group", "keywords", "meaning")
 CATALOG_FACTS = ("price", "shelf", "stock")
 PICTURE_FACTS = ("on display",)
-QUESTION_TYPES = CATALOG_FACTS + CARD_FACTS + ("which emoji",) + PICTURE_FACTS
+VIDEO_FACTS = ("motion",)
+EVERY_CONCEPT_TYPES = CATALOG_FACTS + CARD_FACTS + ("which emoji",) + PICTURE_FACTS  # asked of any concept
+QUESTION_TYPES = EVERY_CONCEPT_TYPES + VIDEO_FACTS
+# A video's motion (data/videos.csv) as the one-word answer: one word each, so that the reply's
+# first token decides (worded "from left to right", the two sideways motions were mixed up).
+MOTION_WORDS = {
+    "left-to-right": "rightwards",
+    "right-to-left": "leftwards",
+    "rising": "upwards",
+    "falling": "downwards",
+    "bouncing": "bouncing",
+    "growing": "growing",
+}
 # The words before each fact on the card (:func:`card`); a reply quotes them before the value
 # ("price 63 euros"), and a name, the answer to "which emoji", starts the card unlabelled.
 LABELS = {
@@ -53,6 +68,7 @@ LABELS = {
     "meaning": "meaning",
     "which emoji": "",
     "on display": "",
+    "motion": "",
 }
 # The card's parts, in order (:func:`card_parts`), and the part that answers each question type
 # (None: the picture does).
@@ -68,6 +84,7 @@ PART_OF = {
     "keywords": "keywords",
     "meaning": "meaning",
     "on display": None,
+    "motion": None,
 }
 
 
@@ -215,8 +232,11 @@ class Question:
         return LABELS[self.kind]
 
 
-def questions_about(concept: data.Concept, entry: CatalogEntry, subject: str | None = None) -> list[Question]:
-    """One question of each type in :data:`QUESTION_TYPES` about ``concept``.
+def questions_about(
+    concept: data.Concept, entry: CatalogEntry, subject: str | None = None, motion: str | None = None
+) -> list[Question]:
+    """One question of each type in :data:`QUESTION_TYPES` about ``concept``, the motion question only
+    when ``motion`` is given (its video's motion, a key of :data:`MOTION_WORDS`).
 
     ``subject`` is how the question names it: by default "the <name>"; a question asked
     with a picture or a spoken name says "this" instead, and retrieval finds what it is.
@@ -234,4 +254,8 @@ def questions_about(concept: data.Concept, entry: CatalogEntry, subject: str | N
         "which emoji": (f"Which emoji has the code point {code_points(concept)}?", concept.name),
         "on display": (f"How many of {the} are on display?", grid_scenes.NUMBERS[entry.on_display]),
     }
-    return [Question(concept.id, kind, *answers[kind]) for kind in QUESTION_TYPES]
+    if motion is not None:
+        if motion not in MOTION_WORDS:
+            raise ValueError(f"unknown motion {motion!r}; the videos' motions are {sorted(MOTION_WORDS)}")
+        answers["motion"] = (f"How does {the} move in its video?", MOTION_WORDS[motion])
+    return [Question(concept.id, kind, *answers[kind]) for kind in QUESTION_TYPES if kind in answers]

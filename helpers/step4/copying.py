@@ -17,6 +17,8 @@ trains):
   that holds that fact;
 - a **word from the picture** (:data:`PICTURE_WORDS`, how many are on display, which no card
   says) and `` [n]`` citing any source;
+- a **word from the video** (:data:`~helpers.step4.cards.MOTION_WORDS`, how it moves) and `` [n]``
+  citing a source that shows its video's frames;
 - :data:`~helpers.step4.cards.NOT_IN_SOURCES`.
 
 The model still chooses which fact answers the question, which source to cite, whether to
@@ -53,7 +55,11 @@ def facts(card: str, tokenizer: PreTrainedTokenizerFast) -> list[tuple[int, ...]
 class CopyConstraint:
     """The tokens a reply to one question may take next, given its sources' cards (the replies above)."""
 
-    def __init__(self, sources: list[str], tokenizer: PreTrainedTokenizerFast):
+    def __init__(self, sources: list[str], tokenizer: PreTrainedTokenizerFast, frames: list[bool] | None = None):
+        """``sources``: the cards in the prompt, in order; ``frames``: whether each shows its video's frames."""
+        frames = [False] * len(sources) if frames is None else frames
+        if len(frames) != len(sources):
+            raise ValueError(f"got {len(frames)} frame flags for {len(sources)} sources")
         if not sources:
             raise ValueError("copy-constrained decoding needs at least one source; closed-book replies are free")
 
@@ -64,9 +70,11 @@ class CopyConstraint:
         eos = (self.eos,)
         citations = [ids(f" [{n}]") for n in range(1, len(sources) + 1)]
         replies = {ids(" " + cards.NOT_IN_SOURCES) + eos}
-        for citation, card in zip(citations, sources, strict=True):
+        for citation, card, video in zip(citations, sources, frames, strict=True):
             replies |= {fact + citation + eos for fact in facts(card, tokenizer)}
             replies |= {ids(" " + word) + citation + eos for word in PICTURE_WORDS}
+            if video:
+                replies |= {ids(" " + word) + citation + eos for word in cards.MOTION_WORDS.values()}
         self.replies = sorted(replies)
 
     def allowed(self, generated: list[int]) -> list[int]:

@@ -3,7 +3,8 @@
 Every figure is measured on questions whose answers the generator cannot know from its
 weights: catalog questions, and how many are on display (the picture's question), use a
 catalog draw it never trained on (:data:`TEST_CATALOG`), card questions use zero-shot
-concepts, whose cards it never saw. The same questions are
+concepts, whose cards it never saw, and how a concept moves in its video uses zero-shot concepts'
+videos, which it never saw. The same questions are
 asked three ways: **closed-book** (no sources), **oracle** (the gold card alone) and **RAG**
 (the top k retrieved cards), and after a **knowledge update** (the catalog redrawn as
 :data:`UPDATED_CATALOG` and upserted, the model untouched).
@@ -49,21 +50,29 @@ def held_out_questions(
     """``count`` questions about ``concepts``, one type from ``kinds`` each, asked in ``modality``.
 
     A text question names its concept; a picture, the test voice's spoken name or a video
-    comes with "this" (concepts without a video are skipped for video)."""
+    comes with "this" (concepts without a video are skipped for video, and for motion questions
+    alone; asked of a concept without a video, ``kinds`` loses its motion question)."""
     rng = np.random.default_rng(seed)
     test_voice = data.voices("test")[0]
+    videos = generator.videos()
     items = {
         "image": {c.id: c.image_path for c in concepts},
         "speech": {s.concept_id: s for s in data.load_speech(voice_split="test") if s.voice == test_voice},
-        "video": {v.concept_id: v for v in data.load_videos()},
+        "video": videos,
     }
-    pool = [c for c in concepts if modality == "text" or c.id in items[modality]]
+
+    def kinds_for(concept: data.Concept) -> tuple[str, ...]:
+        return kinds if concept.id in videos else tuple(k for k in kinds if k not in cards.VIDEO_FACTS)
+
+    pool = [c for c in concepts if kinds_for(c) and (modality == "text" or c.id in items[modality])]
     asked = []
     for n in rng.choice(len(pool), size=min(count, len(pool)), replace=False):
         concept = pool[int(n)]
-        kind = str(rng.choice(kinds))
+        kind = str(rng.choice(kinds_for(concept)))
         subject = None if modality == "text" else "this"
-        (question,) = [q for q in cards.questions_about(concept, catalog[concept.id], subject) if q.kind == kind]
+        motion = videos[concept.id].motion if concept.id in videos else None
+        written = cards.questions_about(concept, catalog[concept.id], subject, motion)
+        (question,) = [q for q in written if q.kind == kind]
         item = None if modality == "text" else items[modality][concept.id]
         asked.append(Asked(question, Query(question.text, modality, item)))
     return asked
@@ -98,7 +107,7 @@ def replies_with(
 
 def gold_source(asked: Asked, catalog: dict[str, cards.CatalogEntry]) -> list[generator.Source]:
     concept, entry = data.concept_index()[asked.question.concept_id], catalog[asked.question.concept_id]
-    return [generator.Source(concept.id, cards.card(concept, entry), entry.cells)]
+    return [generator.Source(concept.id, cards.card(concept, entry), entry.cells, concept.id in generator.videos())]
 
 
 def answerable(asked: list[Asked]) -> np.ndarray:
@@ -108,8 +117,9 @@ def answerable(asked: list[Asked]) -> np.ndarray:
 @dataclass
 class Setup:
     """What every part of :func:`evaluate` shares: the pipeline, the store it searches, the concepts
-    and their vectors, the test catalog, and the text questions (catalog facts, zero-shot cards, then
-    how many are on display, which only the picture shows)."""
+    and their vectors, the test catalog, the text questions (catalog facts, zero-shot cards, then
+    how many are on display, which only the picture shows), and apart from them, the motion
+    questions about every zero-shot concept with a video (which only its frames show)."""
 
     rag: RAG
     store: VectorStore
@@ -128,6 +138,7 @@ class Setup:
             self.concepts, self.catalog, cards.PICTURE_FACTS, count=self.count, seed=QUESTION_SEED + 1
         )
         self.asked = self.catalog_questions + self.card_questions + self.picture_questions
+        self.motion_questions = held_out_questions(zero_shot, self.catalog, cards.VIDEO_FACTS, count=len(zero_shot))
 
 
 CARD_QUESTIONS = cards.CARD_FACTS + ("which emoji",)
@@ -163,7 +174,8 @@ class Asking:
 
 def answer_metrics(setup: Setup) -> tuple[dict[str, float], dict[str, Asking]]:
     """RAG against closed-book against oracle on the same text questions; RAG by query modality;
-    the oracle again with free decoding (:mod:`~helpers.step4.copying` off), to show what quoting adds.
+    the oracle again with free decoding (:mod:`~helpers.step4.copying` off), to show what quoting adds;
+    and the motion questions the same ways, asked in words and with the video itself.
 
     Returns the ``step4.answer.*`` and citation figures, and each way of asking with its answers."""
     asked, rag = setup.asked, setup.rag
@@ -183,6 +195,15 @@ def answer_metrics(setup: Setup) -> tuple[dict[str, float], dict[str, Asking]]:
     ):
         by_media = held_out_questions(concepts, setup.catalog, cards.CATALOG_FACTS, modality, setup.count)
         ways[key] = Asking(by_media, rag.ask_many([a.query for a in by_media], setup.k))
+    motion = setup.motion_questions
+    zero_shot = data.load_concepts("zero_shot")
+    by_video = held_out_questions(zero_shot, setup.catalog, cards.VIDEO_FACTS, "video", len(motion))
+    ways |= {
+        "motion_rag": Asking(motion, rag.ask_many([a.query for a in motion], setup.k)),
+        "motion_video": Asking(by_video, rag.ask_many([a.query for a in by_video], setup.k)),
+        "motion_closed_book": Asking(motion, rag.ask_many([a.query for a in motion], 0)),
+        "motion_oracle": Asking(motion, replies_with(rag, motion, [gold_source(a, setup.catalog) for a in motion])),
+    }
     catalog_end = len(setup.catalog_questions)
     card_end = catalog_end + len(setup.card_questions)
     rag_right = ways["rag"].right
@@ -195,6 +216,10 @@ def answer_metrics(setup: Setup) -> tuple[dict[str, float], dict[str, Asking]]:
         "step4.answer.rag_em.text_card_zero_shot": rag_right[catalog_end:card_end].mean(),
         "step4.answer.rag_em.text_picture": rag_right[card_end:].mean(),
         **{f"step4.answer.rag_em.{key}": ways[key].right.mean() for key in ("image", "speech", "image_zero_shot")},
+        "step4.answer.oracle_em_motion": ways["motion_oracle"].right.mean(),
+        "step4.answer.rag_em.text_motion": ways["motion_rag"].right.mean(),
+        "step4.answer.rag_em.video_motion": ways["motion_video"].right.mean(),
+        "step4.answer.closed_book_em_motion": ways["motion_closed_book"].right.mean(),
     }
     cited = cited_right(ways["rag"].answers, asked)
     metrics["step4.citation.precision"] = cited.mean() if cited.size else 0.0
@@ -249,13 +274,14 @@ def update_metrics(setup: Setup) -> dict[str, float]:
 
 
 def retrieval_metrics(setup: Setup) -> dict[str, float]:
-    """Recall@5 of the gold card for text, picture and spoken questions, by each retrieval method."""
+    """Recall@5 of the gold card for text, picture, spoken and video questions, by each retrieval method."""
     metrics = {}
     train = data.load_concepts("train")
     for modality, concepts, kinds in (
-        ("text", setup.concepts, cards.QUESTION_TYPES),
+        ("text", setup.concepts, cards.EVERY_CONCEPT_TYPES),
         ("image", train, cards.CATALOG_FACTS),
         ("speech", train, cards.CATALOG_FACTS),
+        ("video", setup.concepts, cards.VIDEO_FACTS),
     ):
         asked = held_out_questions(concepts, setup.catalog, kinds, modality, setup.count)
         queries = [a.query for a in asked]

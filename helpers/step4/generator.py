@@ -4,7 +4,9 @@ The prompt holds the question, then the retrieved cards as numbered sources, and
 sources' pictures as image tokens (one ``<image>`` per source, in source order, as LLaVA
 puts pictures in a prompt). A source's picture is its concept's display
 (:func:`~helpers.step4.cards.display_scene`: 1-4 of it on the grid), which answers what the
-card does not say: how many are on display. The reply quotes the card: the fact's label, the value and the
+card does not say: how many are on display. A source whose concept has a video can also show
+the video's first, middle and last frames (:data:`FRAME_POSITIONS`) as three more pictures
+after its display, which answer how it moves. The reply quotes the card: the fact's label, the value and the
 number of the source it used (``price 63 euros [2]``), or :data:`~helpers.step4.cards.NOT_IN_SOURCES`.
 Repeating the label makes the value the continuation of words the model has just written,
 which is how a small transformer copies (an induction head: find the earlier occurrence of
@@ -28,6 +30,7 @@ quoting constraint).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,6 +46,7 @@ from helpers.training import TrainLog, fit_model
 CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step4"  # written by `python -m helpers.step4.rebuild`
 CITATION = re.compile(r"\s*\[(\d+)\]\s*$")
 LENGTH_GROUPS = 4  # batches drawn together and cut by length (:func:`batches`)
+FRAME_POSITIONS = (0.0, 0.5, 1.0)  # the frames a source with a video shows, as shares of its length
 LABEL = re.compile("^(" + "|".join(label for label in cards.LABELS.values() if label) + r")\s+")
 HUB_INSTRUCTION = (
     "Answer from the sources only, in a few words, then the number of the source you used in brackets, "
@@ -98,6 +102,7 @@ class Example:
     entries: dict[str, cards.CatalogEntry]
     parts: tuple[str, ...] | None = None  # the card parts every source shows (short cards); None: whole cards
     shown: dict[str, data.Concept] = field(default_factory=dict)  # counterfactual cards' facts, by concept id
+    frames: bool = False  # whether sources with a video show its frames
 
     @property
     def gold(self) -> int | None:
@@ -130,21 +135,32 @@ class RAFTData:
         kinds: tuple[str, ...] | None = None,
         short_parts: int | None = None,
         counterfactual: float = 0.0,
+        frames: bool = False,
     ):
         """``without_gold``: the share of examples without the gold card; ``gold_first``: the share
         of the others with the gold card first (where retrieval mostly puts it; elsewhere at random);
         ``short_parts``: short cards (the copying stage), the part that answers the question and this
         many others drawn at random (:data:`~helpers.step4.cards.CARD_PARTS`; 0 with a catalog question:
         the name and the catalog facts alone); None: whole cards; ``kinds``: the question types asked
-        (by default every type); ``counterfactual``: the share of examples whose cards show other
-        concepts' facts under their own names."""
+        (by default every type the sources can answer); ``counterfactual``: the share of examples whose
+        cards show other concepts' facts under their own names; ``frames``: sources whose concept has
+        a video show its frames (which a motion question needs; they cost steps, so only the stages
+        that ask it show them)."""
         self.concepts, self.num_sources, self.short_parts = concepts, num_sources, short_parts
-        self.kinds = cards.QUESTION_TYPES if kinds is None else kinds
+        self.kinds = (cards.QUESTION_TYPES if frames else cards.EVERY_CONCEPT_TYPES) if kinds is None else kinds
+        if not frames and set(self.kinds) & set(cards.VIDEO_FACTS):
+            raise ValueError("a motion question needs the video's frames: RAFTData(..., frames=True)")
         self.without_gold, self.gold_first, self.counterfactual = without_gold, gold_first, counterfactual
+        self.frames = frames
         self.near = neighbours(anchors, 10)
+        self.with_video = [n for n, c in enumerate(concepts) if c.id in videos()]
+        if set(self.kinds) & set(cards.VIDEO_FACTS) and not self.with_video:
+            raise ValueError("motion questions need concepts with a video; none of these has one")
 
     def example(self, rng: np.random.Generator) -> Example:
-        n = int(rng.integers(len(self.concepts)))
+        kind = str(rng.choice(self.kinds))
+        pool = self.with_video if kind in cards.VIDEO_FACTS else range(len(self.concepts))
+        n = pool[int(rng.integers(len(pool)))]
         concept = self.concepts[n]
         k = int(rng.choice(self.num_sources))
         distractors = [self.concepts[i].id for i in rng.permutation(self.near[n])[:k]]
@@ -153,15 +169,15 @@ class RAFTData:
         if rng.random() < self.counterfactual:
             index = data.concept_index()
             shown = {cid: cards.counterfactual(index[cid], self.concepts, rng) for cid in entries}
-        kind = str(rng.choice(self.kinds))
         asked = shown.get(concept.id, concept)
-        (question,) = [q for q in cards.questions_about(asked, entries[concept.id]) if q.kind == kind]
+        motion = videos()[concept.id].motion if kind in cards.VIDEO_FACTS else None
+        (question,) = [q for q in cards.questions_about(asked, entries[concept.id], motion=motion) if q.kind == kind]
         if rng.random() < self.without_gold:
             sources = distractors[:k]
         else:
             sources = distractors[: k - 1]
             sources.insert(0 if rng.random() < self.gold_first else int(rng.integers(k)), concept.id)
-        return Example(question, sources, entries, self.parts(kind, rng), shown)
+        return Example(question, sources, entries, self.parts(kind, rng), shown, self.frames)
 
     def parts(self, kind: str, rng: np.random.Generator) -> tuple[str, ...] | None:
         """The card parts a short card shows for a question of ``kind``; None for whole cards."""
@@ -176,8 +192,9 @@ class RAFTData:
 
 def encode(example: Example, tokenizer: PreTrainedTokenizerFast, image_tokens: int) -> tuple[list[int], list[int]]:
     """(input ids, labels) of one example: the sources' pictures, the prompt, the target reply."""
-    turn = (prompt(example.question.text, [source.card for source in sources_of(example)]), example.target)
-    return dialogue.encode_dialogue(tokenizer, [turn], image_tokens, images=len(example.sources))
+    sources = sources_of(example)
+    turn = (prompt(example.question.text, [source.card for source in sources]), example.target)
+    return dialogue.encode_dialogue(tokenizer, [turn], image_tokens, images=pictures_in(sources))
 
 
 def batches(
@@ -210,31 +227,68 @@ def batches(
 
 @dataclass(frozen=True)
 class Source:
-    """A card in the prompt and the picture that goes with it: whose it is, its text, and the grid
-    cells its display fills (:attr:`~helpers.step4.cards.CatalogEntry.cells`)."""
+    """A card in the prompt and the pictures that go with it: whose it is, its text, the grid
+    cells its display fills (:attr:`~helpers.step4.cards.CatalogEntry.cells`), and whether its
+    video's frames follow the display (only for a concept with a video)."""
 
     concept_id: str
     card: str
     cells: tuple[int, ...]
+    frames: bool = False
+
+    @property
+    def pictures(self) -> int:
+        """How many pictures the source puts in the prompt: its display, and its frames if shown."""
+        return 1 + len(FRAME_POSITIONS) * self.frames
+
+
+def pictures_in(sources: list[Source]) -> int:
+    """How many pictures (``<image>`` tokens) a prompt with these sources holds."""
+    return sum(source.pictures for source in sources)
+
+
+@functools.cache
+def videos() -> dict[str, data.VideoClip]:
+    """Each concept's video, by concept id (a concept has one or none)."""
+    return {clip.concept_id: clip for clip in data.load_videos()}
+
+
+def video_frames(clip: data.VideoClip) -> torch.Tensor:
+    """(len(FRAME_POSITIONS), 3, 64, 64): the clip's frames at :data:`FRAME_POSITIONS`, normalised."""
+    frames = data.read_video(clip)
+    rows = [round(position * (len(frames) - 1)) for position in FRAME_POSITIONS]
+    rgb = torch.from_numpy(frames[rows]).permute(0, 3, 1, 2).float() / 255
+    return pixels.normalize(rgb)
 
 
 class DisplayPictures:
-    """Sources' pictures as the LLaVA reads them: each concept's display, (3, 64, 64), normalised;
-    drawn once per concept and cells (a few milliseconds each) and kept."""
+    """Sources' pictures as the LLaVA reads them: each concept's display, (3, 64, 64), normalised,
+    then its video's frames where the source shows them; drawn or decoded once (a few
+    milliseconds each) and kept."""
 
     def __init__(self, concepts: list[data.Concept]):
         self.rgba = grid_scenes.load_pictures(concepts)
         self.index = {c.id: c for c in concepts}
         self.drawn: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {}
+        self.frames: dict[str, torch.Tensor] = {}
 
     def of(self, sources: list[Source]) -> torch.Tensor:
-        """(len(sources), 3, 64, 64): the display picture of each source, in order."""
+        """(pictures_in(sources), 3, 64, 64): each source's display picture, then its frames if
+        it shows them, in source order."""
+        out = []
         for source in sources:
             key = (source.concept_id, source.cells)
             if key not in self.drawn:
                 scene = cards.display_scene(self.index[source.concept_id], source.cells)
                 self.drawn[key] = grid_scenes.render([scene], self.rgba, jitter=0)[0]
-        return torch.stack([self.drawn[source.concept_id, source.cells] for source in sources])
+            out.append(self.drawn[key][None])
+            if source.frames:
+                if source.concept_id not in videos():
+                    raise ValueError(f"{source.concept_id} has no video: its source cannot show frames")
+                if source.concept_id not in self.frames:
+                    self.frames[source.concept_id] = video_frames(videos()[source.concept_id])
+                out.append(self.frames[source.concept_id])
+        return torch.cat(out)
 
 
 def train(
@@ -265,7 +319,8 @@ def generate(
     copy: bool = True,
 ) -> list[str]:
     """The model's replies to ``questions``, each with its ``sources`` (cards and their pictures)
-    in the prompt; an empty list is closed-book. Batched by number of sources, which a batch shares.
+    in the prompt; an empty list is closed-book. Batched by number of sources and of pictures, which a
+    batch shares.
 
     ``copy``: replies with sources quote them (:mod:`~helpers.step4.copying`); False: free greedy decoding.
     A model that is not the course's (the pretrained profile's hub LLaVA) is prompted in its own way
@@ -273,14 +328,17 @@ def generate(
     if not isinstance(model.model.vision_tower, llava.GridVisionTower):
         return generate_with_hub_model(pictures, questions, sources, max_new_tokens)
     out: list[str] = [""] * len(questions)
-    for k in sorted({len(s) for s in sources}):
-        rows = [i for i, s in enumerate(sources) if len(s) == k]
+    for k, count in sorted({(len(s), pictures_in(s)) for s in sources}):
+        rows = [i for i, s in enumerate(sources) if (len(s), pictures_in(s)) == (k, count)]
         images = pictures.of([source for i in rows for source in sources[i]]) if k else None
         words = [prompt(questions[i], [source.card for source in sources[i]]) for i in rows]
         rules = None
         if copy and k:
-            rules = [copying.CopyConstraint([s.card for s in sources[i]], tokenizer).allowed for i in rows]
-        replies = dialogue.answer(model, tokenizer, images, words, max_new_tokens, images=k, allowed=rules)
+            rules = [
+                copying.CopyConstraint([s.card for s in sources[i]], tokenizer, [s.frames for s in sources[i]]).allowed
+                for i in rows
+            ]
+        replies = dialogue.answer(model, tokenizer, images, words, max_new_tokens, images=count, allowed=rules)
         for i, text in zip(rows, replies, strict=True):
             out[i] = text
     return out
@@ -290,7 +348,8 @@ def generate_with_hub_model(
     pictures: DisplayPictures, questions: list[str], sources: list[list[Source]], max_new_tokens: int = 40
 ) -> list[str]:
     """The hub LLaVA's replies (:func:`helpers.pretrained.generate`): the course's prompt of question
-    and numbered sources, then :data:`HUB_INSTRUCTION`; each source's display picture as an image."""
+    and numbered sources, then :data:`HUB_INSTRUCTION`; each source's pictures (its display, and its
+    video's frames where shown) as images."""
     pairs = zip(questions, sources, strict=True)
     prompts = [f"{prompt(question, [s.card for s in found])}\n{HUB_INSTRUCTION}" for question, found in pairs]
     images = [list(pixels.to_pictures(pictures.of(found))) if found else [] for found in sources]
@@ -319,6 +378,7 @@ def sources_of(example: Example) -> list[Source]:
             cid,
             cards.card(example.shown.get(cid, index[cid]), example.entries[cid], example.parts),
             example.entries[cid].cells,
+            example.frames and cid in videos(),
         )
         for cid in example.sources
     ]

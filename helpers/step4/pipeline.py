@@ -46,9 +46,11 @@ class Answer:
 
 
 def source_of(hit: Hit) -> generator.Source:
-    """A retrieved card as the generator reads it: its text, and its display picture's cells."""
+    """A retrieved card as the generator reads it: its text, its display picture's cells, and its
+    video's frames where its concept has a video."""
     cells = tuple(int(cell) for cell in hit.properties["display"].split())
-    return generator.Source(hit.properties["concept_id"], hit.properties["card"], cells)
+    video = bool(hit.properties["has_video"])
+    return generator.Source(hit.properties["concept_id"], hit.properties["card"], cells, video)
 
 
 def naming(question: str, name: str) -> str:

@@ -2,17 +2,21 @@
 
     python -m helpers.step4.rebuild                          # the course checkpoint (--minutes, default 60)
     python -m helpers.step4.rebuild --tiny --out /tmp/ckpt   # seconds: proves the command works (CI)
-    python -m helpers.step4.rebuild --continue-from checkpoints/step4 --stages focus   # one stage more
+    python -m helpers.step4.rebuild --continue-from checkpoints/step4 --stages focus   # a stage more
 
 Loads Step 3's committed LLaVA and trains it on RAFT examples (:mod:`helpers.step4.generator`)
-in three stages within one time budget: **copy** (``--copy-minutes``: short counterfactual cards,
+in four stages within one time budget: **copy** (``--copy-minutes``: short counterfactual cards,
 the name, the part that answers the question and one other, every question type; the small
 decoder learns to copy a value from its context far sooner from 30 tokens than from 90, and
 only from facts no weights can know), **rag** (the rest: one whole card per example,
 every question type, ``--counterfactual`` of the examples, three quarters by default, on
-counterfactual cards) and **focus** (``--focus-minutes``: the rag stage's examples with the
-question types it answered least often on validation examples drawn more often,
-:data:`FOCUS_WEIGHTS`, at half the learning rate). It saves it to
+counterfactual cards), **motion** (``--motion-minutes``: how a concept moves in its video, with
+how many are on display as a quarter of the questions (:data:`MOTION_WEIGHTS`), each source with
+a video showing its first, middle and last frames; a new skill, which a share of a mixed stage
+did not teach) and **focus** (``--focus-minutes``:
+the rag stage's examples, sources showing their frames, with the question types answered least
+often on validation examples, and motion, drawn more often, :data:`FOCUS_WEIGHTS`, at half the
+learning rate). It saves it to
 ``checkpoints/step4/llava/`` (fp16, ``save_pretrained``, with its processor) and evaluates it
 on a fresh knowledge base (:func:`helpers.step4.evaluation.evaluate`); ``TRAINING.json``
 holds the command, the data version, the minutes, steps and loss curve, and every
@@ -39,14 +43,20 @@ SHORT_PARTS = 1  # a copying-stage card: the part that answers, and one other (c
 GOLD_FIRST = 0.8  # with several sources, the gold card comes first this often (text retrieval: R@1 0.98)
 # How often the focus stage draws each question type, against 1 for the others: the two the
 # two-stage checkpoint answered least often on counterfactual validation cards (which emoji
-# 0.71, on display 0.97; every other type 0.95 or more).
-FOCUS_WEIGHTS = {"which emoji": 6, "on display": 2}
+# 0.71, on display 0.97; every other type 0.95 or more), and motion, so that the skill the
+# motion stage just taught is kept.
+FOCUS_WEIGHTS = {"which emoji": 6, "on display": 3, "motion": 2}
+# The motion stage's question types: motion, and how many are on display, so that the counting
+# the display pictures teach is kept while the projector learns the video frames (a motion-only
+# stage of 4 minutes left on display at 0.68, from 0.95).
+MOTION_WEIGHTS = {"motion": 3, "on display": 1}
+STAGES = ("copy", "rag", "motion", "focus")
 
 
-def focus_kinds(weights: dict[str, int]) -> tuple[str, ...]:
-    """Every question type, each repeated as often as ``weights`` says (1 by default): a
-    :class:`~helpers.step4.generator.RAFTData` draws a type uniformly from this tuple."""
-    return tuple(kind for kind in cards.QUESTION_TYPES for _ in range(weights.get(kind, 1)))
+def focus_kinds(weights: dict[str, int], default: int = 1) -> tuple[str, ...]:
+    """Every question type, each repeated as often as ``weights`` says (``default`` for the others):
+    a :class:`~helpers.step4.generator.RAFTData` draws a type uniformly from this tuple."""
+    return tuple(kind for kind in cards.QUESTION_TYPES for _ in range(weights.get(kind, default)))
 
 
 def rebuild(args: argparse.Namespace, command: str) -> dict:
@@ -62,7 +72,7 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     train = data.load_concepts("train")
     anchors = embeddings.anchors_for(train)
 
-    def rag_examples(kinds: tuple[str, ...] | None = None) -> generator.RAFTData:
+    def rag_examples(kinds: tuple[str, ...] | None = None, frames: bool = False) -> generator.RAFTData:
         return generator.RAFTData(
             train,
             anchors,
@@ -71,6 +81,7 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
             gold_first=GOLD_FIRST,
             counterfactual=args.counterfactual,
             kinds=kinds,
+            frames=frames,
         )
 
     copying = generator.RAFTData(
@@ -78,8 +89,9 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     )
     stages = {  # examples, minutes, learning rate
         "copy": (copying, args.copy_minutes, args.lr),
-        "rag": (rag_examples(), args.minutes - args.copy_minutes - args.focus_minutes, args.lr),
-        "focus": (rag_examples(focus_kinds(FOCUS_WEIGHTS)), args.focus_minutes, args.lr / 2),
+        "rag": (rag_examples(), args.minutes - args.copy_minutes - args.motion_minutes - args.focus_minutes, args.lr),
+        "motion": (rag_examples(focus_kinds(MOTION_WEIGHTS, default=0), frames=True), args.motion_minutes, args.lr),
+        "focus": (rag_examples(focus_kinds(FOCUS_WEIGHTS), frames=True), args.focus_minutes, args.lr / 2),
     }
     pictures = generator.DisplayPictures(data.load_concepts())
     started = time.time()
@@ -121,6 +133,7 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
         "without_gold": args.without_gold,
         "counterfactual": args.counterfactual,
         "gold_first": GOLD_FIRST,
+        "motion_weights": MOTION_WEIGHTS,
         "focus_weights": FOCUS_WEIGHTS,
         "evaluated_k": args.k,
         "phases": phases,
@@ -132,9 +145,10 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Rebuild Step 4's course checkpoint: the RAG generator.")
-    parser.add_argument("--minutes", type=float, default=60.0, help="the training budget, all three stages")
+    parser.add_argument("--minutes", type=float, default=60.0, help="the training budget, all four stages")
     parser.add_argument("--copy-minutes", type=float, default=22.0, help="of which the copying stage")
-    parser.add_argument("--focus-minutes", type=float, default=8.0, help="of which the focus stage (last)")
+    parser.add_argument("--motion-minutes", type=float, default=3.0, help="of which the motion stage")
+    parser.add_argument("--focus-minutes", type=float, default=5.0, help="of which the focus stage (last)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of copy and rag (focus: half)")
     parser.add_argument(
@@ -165,14 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stages",
         type=lambda text: tuple(text.split(",")),
-        default=("copy", "rag", "focus"),
-        help="the stages to run, of copy,rag,focus",
+        default=STAGES,
+        help="the stages to run, of " + ",".join(STAGES),
     )
     args = parser.parse_args(argv)
-    if unknown := set(args.stages) - {"copy", "rag", "focus"}:
-        parser.error(f"unknown stage(s) {sorted(unknown)}; the stages are copy, rag, focus")
+    if unknown := set(args.stages) - set(STAGES):
+        parser.error(f"unknown stage(s) {sorted(unknown)}; the stages are {', '.join(STAGES)}")
     if args.tiny:
-        args.minutes, args.copy_minutes, args.focus_minutes = 0.03, 0.01, 0.01
+        args.minutes, args.copy_minutes, args.motion_minutes, args.focus_minutes = 0.04, 0.01, 0.01, 0.01
     return run_rebuild("helpers.step4.rebuild", args, argv, rebuild)
 
 

@@ -63,6 +63,13 @@ One package per step:
   same shoppers, the join chosen on validation; the ``step6.*`` keys), ``figures`` (a shopper's lists
   as rows of pictures), ``bench``
 
+One application package, above the steps (it may import any step; nothing imports it):
+
+- ``helpers.demo``  the instructor's demo app (``python -m helpers.demo``, its ``__main__``): ``engine``
+  (search, ask and compare over the course's store, without a web page), ``views`` (results as HTML
+  cards with pictures and players), ``app`` (the Gradio app and its launch), ``browser`` (headless
+  Chromium through Selenium, for its tests and benchmark), ``bench`` (``python -m helpers.demo.bench``)
+
 Importing the package applies the profile (offline by default: no hub calls).
 """
 

@@ -42,11 +42,14 @@ export COURSE_PY
 
 # System programs the course calls: Tesseract OCR reads documents, charts and tables (Step 5);
 # Graphviz's `dot` draws the flowcharts (Step 5); espeak-ng speaks the extra training voices of
-# Step 1's rebuild (and its test). apt-get (as root) installs what is missing, in one go.
+# Step 1's rebuild (and its test); Chromium and its driver run the demo app's browser tests and
+# benchmark (helpers.demo). apt-get (as root) installs what is missing, in one go.
 missing=()
 command -v tesseract >/dev/null || missing+=(tesseract-ocr)
 command -v dot >/dev/null || missing+=(graphviz)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "[setup] installing ${missing[*]} with apt-get"
@@ -61,6 +64,9 @@ if [ ${#missing[@]} -gt 0 ]; then
         espeak-ng) echo "warning: Step 1's rebuild needs espeak-ng for its extra voices, which is not installed." \
           "Debian/Ubuntu: sudo apt-get install espeak-ng; macOS: brew install espeak-ng; Windows: winget install" \
           "eSpeak-NG.eSpeak-NG" >&2 ;;
+        chromium|chromium-driver) echo "warning: the demo app's browser tests need $package, which is not installed." \
+          "Debian/Ubuntu: sudo apt-get install chromium chromium-driver; macOS: brew install --cask chromium" \
+          "chromedriver" >&2 ;;
       esac
     done
   fi

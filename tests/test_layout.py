@@ -1,5 +1,7 @@
 """The layout rule: shared modules never import a step package, a step package never imports
-another, and no module imports itself back through others (no import cycle).
+another, the application package (``helpers.demo``, above the steps as a notebook is) may import
+any of them but nothing imports it, and no module imports itself back through others (no import
+cycle).
 
 Imports are read from the source (every ``import`` and ``from ... import``, also those
 inside functions), so an import that would only run in one branch still counts.
@@ -40,9 +42,17 @@ def imported(path: Path) -> set[str]:
 GRAPH = {name: imported(path) - {name} for name, path in MODULES.items()}
 
 
+APPS = ("demo",)  # application packages: they sit above the steps and use them, as notebooks do
+
+
 def step_of(module: str) -> str | None:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 and parts[1].startswith("step") else None
+
+
+def app_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in APPS else None
 
 
 def test_graph_sees_the_packages():
@@ -51,8 +61,16 @@ def test_graph_sees_the_packages():
 
 
 def test_shared_modules_import_no_step():
-    wrong = {m: sorted(i for i in deps if step_of(i)) for m, deps in GRAPH.items() if not step_of(m)}
+    shared = [m for m in GRAPH if not step_of(m) and not app_of(m)]
+    wrong = {m: sorted(i for i in GRAPH[m] if step_of(i)) for m in shared}
     assert not {m: d for m, d in wrong.items() if d}, "a shared module imports a step package"
+
+
+def test_nothing_imports_an_application_package():
+    """``helpers.demo`` may import shared modules and steps; no shared module and no step imports it."""
+    wrong = {m: sorted(i for i in deps if app_of(i)) for m, deps in GRAPH.items() if app_of(m) is None}
+    assert not {m: d for m, d in wrong.items() if d}, "a shared module or a step imports an application package"
+    assert {"helpers.step4.pipeline", "helpers.corpus"} <= GRAPH["helpers.demo.engine"]  # it does use the steps
 
 
 def test_steps_import_no_other_step():

@@ -26,6 +26,7 @@ Shared:
 - ``helpers.dialogue``        prompts in its chat template (one picture, several, none), answer-only labels, answers
 - ``helpers.plotting``        image grids, spectrograms, video strips, recall heatmaps, players
 - ``helpers.bench``           ``python -m helpers.bench``: the course's metrics; notebooks' ``record``
+- ``helpers.notebook_outputs`` a run's outputs written back into the notebooks, deterministically
 - ``helpers.vector_store``    the store interface, ``open_store()``, and a module per backend:
   ``interface``, ``lancedb_backend`` (default), ``weaviate_backend``; ``target_join`` (multi-target
   search: Weaviate's join strategies written out, and for many queries at once); ``check`` (``python -m

@@ -2,6 +2,7 @@
 
     python -m helpers.bench            # the course's metrics: a table, then one JSON line
     python -m helpers.bench --course   # first execute every notebook in order, timing each
+    python -m helpers.bench --course --write-outputs   # and write each one's outputs back into it
 
 Notebooks report their key numbers with :func:`record` and check them against their
 targets with :func:`against_targets` and :func:`expect_targets` (asserted offline, reported in
@@ -26,6 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from helpers import notebook_outputs
 from helpers.settings import BUILD_DIR, ROOT, atomic_path
 from helpers.vector_store import soak
 
@@ -114,11 +116,14 @@ def run_notebook(path: Path, out_dir: Path) -> tuple[float, dict]:
     return seconds, metrics
 
 
-def run_course() -> tuple[dict[str, float], list[str]]:
-    """Execute every notebook in order, printing each one's runtime and key metrics.
+def run_course(write_outputs: bool = False) -> tuple[dict[str, float], list[str]]:
+    """Execute every notebook in order, printing each one's runtime and key metrics; with
+    ``write_outputs``, write the outputs of each that ran through back into it
+    (:mod:`helpers.notebook_outputs`: deterministic, so an unchanged notebook stays unchanged).
 
     Returns the timings and the notebooks that failed (a failure does not stop the run).
     """
+    import nbformat
     from nbclient.exceptions import CellExecutionError
 
     timings: dict[str, float] = {}
@@ -136,6 +141,9 @@ def run_course() -> tuple[dict[str, float], list[str]]:
             continue
         timings[name] = round(seconds, 1)
         print(f"  {seconds:7.1f} s", flush=True)
+        if write_outputs:
+            changed = notebook_outputs.write_back(path, nbformat.read(out_dir / path.name, as_version=4))
+            print(f"  outputs written back into {name}" if changed else "  outputs unchanged", flush=True)
         for key, value in metrics.items():
             print(f"  {key:40s} {value}", flush=True)
     COURSE_RUN_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -172,10 +180,15 @@ def collect() -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The course benchmark.")
     parser.add_argument("--course", action="store_true", help="execute every notebook first, timing each")
+    parser.add_argument(
+        "--write-outputs", action="store_true", help="with --course: write each notebook's outputs back into it"
+    )
     args = parser.parse_args(argv)
+    if args.write_outputs and not args.course:
+        parser.error("--write-outputs writes the outputs of a course run: give --course too")
     failed: list[str] = []
     if args.course:
-        _, failed = run_course()
+        _, failed = run_course(args.write_outputs)
     os.environ["TQDM_DISABLE"] = "1"  # the table is the output here, not progress bars
     metrics = collect()
     print(f"\n{'metric':40s} value")

@@ -1,7 +1,7 @@
 """``python -m helpers.demo [--host 127.0.0.1] [--port 7860]``: serve the demo app until Ctrl+C.
 
-The page is served as soon as the store is open (built first where it is missing); the models then
-load behind it, and the line "ready" says when the first query no longer waits for them.
+The page is served at once; the store opens (built first where it is missing, with a progress bar
+here) and the models load behind it. "ready" says when a first query no longer waits for them.
 """
 
 from __future__ import annotations
@@ -9,6 +9,21 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from concurrent.futures import Future
+
+
+def prepare(engine: Future) -> None:
+    """Open the engine into ``engine`` (a query waits for it), then load every model."""
+    from helpers.demo.engine import open_engine
+
+    try:
+        opened = open_engine()
+    except BaseException as error:  # a query shows it; the terminal too
+        engine.set_exception(error)
+        raise
+    engine.set_result(opened)
+    opened.warm_up()
+    print("ready: every model is loaded", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,13 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from helpers.demo.app import build_app, launch
-    from helpers.demo.engine import open_engine
 
-    engine = open_engine()
+    engine: Future = Future()
     url = launch(build_app(engine), args.host, args.port)
     print(f"the demo is at {url}  (Ctrl+C stops it)", flush=True)
-    engine.warm_up()
-    print("ready: every model is loaded", flush=True)
+    threading.Thread(target=prepare, args=(engine,), daemon=True).start()  # after the page: imports hold the GIL
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

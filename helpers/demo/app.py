@@ -5,24 +5,32 @@ server-side rendering, fonts served by the app. A bad input (an empty query, a f
 picture nor sound nor video) is answered in the tab's status line and the app goes on serving; a
 file over :data:`MAX_FILE_SIZE` is refused by Gradio before it is uploaded, with its own message.
 
-In a notebook: ``launch(build_app(open_engine()), inline=True)`` shows the app in the cell's output
-(stop it with ``.close()`` on the returned app before the kernel ends).
+The page is light: the engine and the views (torch, the steps' models) are imported on the first
+query, and the engine may still be opening (a ``Future``), so ``python -m helpers.demo`` serves the
+page in seconds and a query made before the models are loaded waits for them.
+
+In a notebook: ``app = build_app(open_engine()); launch(app, inline=True)`` shows the app in the
+cell's output (``app.close()`` stops it).
 """
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future
+from typing import TYPE_CHECKING
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # read when Gradio is imported
 
 import gradio as gr  # noqa: E402
 
 from helpers import data  # noqa: E402
-from helpers.demo import views  # noqa: E402
-from helpers.demo.engine import ANY_GROUP, Engine, query_of  # noqa: E402
+
+if TYPE_CHECKING:
+    from helpers.demo.engine import Engine
 
 MAX_FILE_SIZE = "20mb"  # a picture, a spoken word or a short video is far smaller
 TITLE = "Multimodal search and RAG: the course's demo"
+ANY_GROUP = "any group"
 BAD_INPUT = (ValueError, data.DataFileError)  # what an input can cause (DemoInputError is a ValueError)
 
 
@@ -30,7 +38,7 @@ def _problem(error: Exception) -> str:
     return f"**Cannot do that:** {str(error).splitlines()[0]}"
 
 
-def _search_tab(engine: Engine) -> None:
+def _search_tab(engine: Future[Engine]) -> None:
     groups = sorted({c.group for c in data.load_concepts()})
     with gr.Row():
         text = gr.Textbox(label="query in words", placeholder="a musical instrument", elem_id="search-text", scale=3)
@@ -53,9 +61,12 @@ def _search_tab(engine: Engine) -> None:
     def search(words: str | None, path: str | None, kinds: list[str], where_group: str, count: float):
         if path is None and words is None:  # a cleared webcam or microphone: nothing to search
             return gr.skip(), gr.skip()
+        from helpers.demo import views
+        from helpers.demo.engine import query_of
+
         try:
             query = query_of(words, path)
-            hits = engine.search(query, kinds, where_group, int(count))
+            hits = engine.result().search(query, kinds, None if where_group == ANY_GROUP else where_group, int(count))
         except BAD_INPUT as error:
             return _problem(error), gr.skip()
         shown = query.question if query.modality == "text" else f"{query.modality}: {query.question}"
@@ -77,7 +88,7 @@ def _search_tab(engine: Engine) -> None:
     microphone.upload(by_file, [microphone, *filters], [status, results])
 
 
-def _ask_tab(engine: Engine) -> None:
+def _ask_tab(engine: Future[Engine]) -> None:
     with gr.Row():
         question = gr.Textbox(
             label="question", placeholder="How much does the pear cost?", elem_id="ask-question", scale=3
@@ -89,17 +100,20 @@ def _ask_tab(engine: Engine) -> None:
     sources = gr.HTML(elem_id="ask-sources")
 
     def ask(words: str, path: str | None):
+        from helpers.demo import views
+        from helpers.demo.engine import query_of
+
         try:
-            reply = engine.ask(query_of(None, path, words or ""))
+            reply = engine.result().ask(query_of(None, path, words or ""))
         except BAD_INPUT as error:
             return _problem(error), gr.skip(), gr.skip()
-        return "", views.answer_markdown(reply), views.sources_html(reply, engine.rag.pictures)
+        return "", views.answer_markdown(reply), views.sources_html(reply, engine.result().rag.pictures)
 
     button.click(ask, [question, about], [status, answer, sources])
     question.submit(ask, [question, about], [status, answer, sources])
 
 
-def _compare_tab(engine: Engine) -> None:
+def _compare_tab(engine: Future[Engine]) -> None:
     with gr.Row():
         example = "Which emoji has the code point U+1F415?"
         text = gr.Textbox(label="query in words", placeholder=example, elem_id="compare-text", scale=3)
@@ -114,8 +128,11 @@ def _compare_tab(engine: Engine) -> None:
                 columns[method] = gr.HTML(elem_id=f"compare-{method}")
 
     def compare(words: str, count: float):
+        from helpers.demo import views
+        from helpers.demo.engine import query_of
+
         try:
-            found = engine.compare(query_of(words, None), int(count))
+            found = engine.result().compare(query_of(words, None), int(count))
         except BAD_INPUT as error:
             return _problem(error), *(gr.skip() for _ in columns)
         return "", *(views.card_hits_html(*found[method]) for method in columns)
@@ -124,8 +141,11 @@ def _compare_tab(engine: Engine) -> None:
     text.submit(compare, [text, limit], [status, *columns.values()])
 
 
-def build_app(engine: Engine) -> gr.Blocks:
-    """The app's page: three tabs over ``engine``."""
+def build_app(engine: Engine | Future[Engine]) -> gr.Blocks:
+    """The app's page: three tabs over ``engine`` (or over the engine a ``Future`` will hold)."""
+    if not isinstance(engine, Future):
+        opened, engine = engine, Future()
+        engine.set_result(opened)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         gr.Markdown(f"## {TITLE}\nEvery item of the course (Step 2's store) and Step 4's knowledge base, offline.")
         with gr.Tab("Search", id="search"):

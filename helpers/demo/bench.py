@@ -3,7 +3,8 @@
 - ``demo.startup_s``: from starting ``python -m helpers.demo`` to its first page loaded in headless
   Chromium (the store already built), the median of ``--startups`` runs;
 - ``demo.search.p50_ms``: a text query's browser round trip (click Search, until its results are on
-  the page), the median of ``--queries`` different concept names, after the app said "ready".
+  the page, timed in the page itself), the median of ``--queries`` different concept names, after
+  the app said "ready".
 
 Also ``demo.ready_s``: from the command to every model loaded (what a first query may wait for). It is
 not part of ``python -m helpers.bench``: it needs Chromium and starts its own servers.
@@ -52,14 +53,12 @@ def start_demo(chrome) -> tuple[subprocess.Popen, float, float]:
 
 
 def search_round_trips(chrome, queries: list[str]) -> list[float]:
-    """Milliseconds from clicking Search to the query's results on the page, one per query."""
+    """Milliseconds from clicking Search to the query's results on the page, one per query, timed in
+    the page (:func:`~helpers.demo.browser.round_trip_ms`)."""
     times = []
     for words in queries:
         browser.type_into(chrome, "#search-text", words)
-        start = time.perf_counter()
-        browser.click(chrome, "#search-button")
-        browser.wait_for_text(chrome, "#search-results", f"results for {words}")
-        times.append((time.perf_counter() - start) * 1000)
+        times.append(browser.round_trip_ms(chrome, "#search-button", "#search-results", f"results for {words}"))
     return times
 
 

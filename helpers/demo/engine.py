@@ -22,7 +22,6 @@ from helpers.step4.pipeline import RAG, Answer
 from helpers.step4.retrieval import Query
 from helpers.vector_store import Collection, Hit, VectorStore
 
-ANY_GROUP = "any group"
 FILE_KINDS = ("image", "speech", "video")  # what a file can be, as retrieval.Query names the modalities
 
 
@@ -124,15 +123,15 @@ class Engine:
         self.rag.ask(Query("How much does the pear cost?"))
 
     def search(
-        self, query: Query, modalities: list[str] | None = None, group: str = ANY_GROUP, limit: int = 12
+        self, query: Query, modalities: list[str] | None = None, group: str | None = None, limit: int = 12
     ) -> list[Hit]:
-        """The items nearest to ``query`` in Step 2's store, of the given modalities and group."""
+        """The items nearest to ``query`` in Step 2's store, of the given modalities and group (None: any)."""
         if modalities is not None and not modalities:
             raise DemoInputError("no modality is ticked: tick at least one of " + ", ".join(data.MODALITIES))
         where: dict = {}
         if modalities and set(modalities) != set(data.MODALITIES):  # every modality needs no filter (faster)
             where["modality"] = list(modalities)
-        if group and group != ANY_GROUP:
+        if group:
             where["group"] = group
         vector = retrieval.embed_queries([query])[0]
         return self.items.search(vector, "semantic", limit=int(limit), where=where)

@@ -64,7 +64,8 @@ def hit_card(hit: Hit) -> str:
     picture = f'<img src="{_picture_of(p["concept_id"])}" alt="{html.escape(p["name"])}">'
     media = {
         "image": f'<img src="{file_url(p["source"])}" alt="{html.escape(p["name"])}">',
-        "video": f'<video src="{file_url(p["source"])}" controls muted loop playsinline></video>',
+        "video": f'<video src="{file_url(p["source"])}" poster="{_picture_of(p["concept_id"])}" controls muted loop '
+        'preload="none"></video>',
         "speech": picture + f'<audio src="{file_url(p["source"])}" controls preload="none"></audio>',
         "text": picture,
     }[p["modality"]]

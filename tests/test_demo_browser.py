@@ -34,7 +34,7 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(app):
-    chrome = browser.chromium()
+    chrome = browser.chromium(1280, 1500)  # tall enough for a screenshot with results
     browser.open_page(chrome, app, "#search-text")
     yield chrome
     chrome.quit()

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from helpers import data, pretrained, settings, tiny_models
-from helpers.demo.engine import DemoInputError, file_kind, query_of
+from helpers.demo.engine import DemoInputError, file_kind, query_of, store_backend
 
 
 def test_a_file_is_told_by_its_content_not_its_name(tmp_path):
@@ -33,6 +33,16 @@ def test_a_query_needs_words_or_a_file():
     concept = data.concept_index()["horse"]
     asked = query_of(None, concept.image_path, "How much does this cost?")
     assert (asked.modality, asked.question) == ("image", "How much does this cost?")
+
+
+def test_weaviate_where_its_url_is_set_unless_the_store_is_chosen(monkeypatch):
+    monkeypatch.delenv("COURSE_STORE", raising=False)
+    monkeypatch.delenv("WEAVIATE_URL", raising=False)
+    assert store_backend() is None  # the profile's default (open_store)
+    monkeypatch.setenv("WEAVIATE_URL", "http://localhost:8080")
+    assert store_backend() == "weaviate"
+    monkeypatch.setenv("COURSE_STORE", "lancedb")
+    assert store_backend() is None
 
 
 PRETRAINED_RUN = """

@@ -97,6 +97,11 @@ def test_an_executed_copy_of_other_cells_is_refused():
         notebook_outputs.with_outputs(notebook(), other)
 
 
+def test_write_outputs_needs_a_course_run():
+    with pytest.raises(SystemExit):
+        bench.main(["--write-outputs"])
+
+
 def test_a_real_run_written_back_twice_leaves_no_diff(tmp_path, monkeypatch):
     """The course run's executor on a tiny notebook: a Matplotlib figure, a table, a path, an object."""
     monkeypatch.setattr(bench, "METRICS_FILE", tmp_path / "metrics.json")  # not the learner's build folder

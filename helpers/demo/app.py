@@ -34,6 +34,15 @@ ANY_GROUP = "any group"
 BAD_INPUT = (ValueError, data.DataFileError)  # what an input can cause (DemoInputError is a ValueError)
 
 
+def _deferred():
+    """The views and the engine's ``query_of``, imported on the first query: they import torch and the
+    steps (seconds), and the page is served before them."""
+    from helpers.demo import views
+    from helpers.demo.engine import query_of
+
+    return views, query_of
+
+
 def _problem(error: Exception) -> str:
     return f"**Cannot do that:** {str(error).splitlines()[0]}"
 
@@ -61,9 +70,7 @@ def _search_tab(engine: Future[Engine]) -> None:
     def search(words: str | None, path: str | None, kinds: list[str], where_group: str, count: float):
         if path is None and words is None:  # a cleared webcam or microphone: nothing to search
             return gr.skip(), gr.skip()
-        from helpers.demo import views
-        from helpers.demo.engine import query_of
-
+        views, query_of = _deferred()
         try:
             query = query_of(words, path)
             hits = engine.result().search(query, kinds, None if where_group == ANY_GROUP else where_group, int(count))
@@ -100,9 +107,7 @@ def _ask_tab(engine: Future[Engine]) -> None:
     sources = gr.HTML(elem_id="ask-sources")
 
     def ask(words: str, path: str | None):
-        from helpers.demo import views
-        from helpers.demo.engine import query_of
-
+        views, query_of = _deferred()
         try:
             reply = engine.result().ask(query_of(None, path, words or ""))
         except BAD_INPUT as error:
@@ -128,9 +133,7 @@ def _compare_tab(engine: Future[Engine]) -> None:
                 columns[method] = gr.HTML(elem_id=f"compare-{method}")
 
     def compare(words: str, count: float):
-        from helpers.demo import views
-        from helpers.demo.engine import query_of
-
+        views, query_of = _deferred()
         try:
             found = engine.result().compare(query_of(words, None), int(count))
         except BAD_INPUT as error:

@@ -181,28 +181,30 @@ def test_a_source_with_a_video_shows_its_first_middle_and_last_frames_after_its_
         g.DisplayPictures([no_video]).of([g.Source(no_video.id, "", (0,), frames=True)])
 
 
-def test_the_motion_stage_asks_how_concepts_with_a_video_move_and_shows_their_frames(tiny_llava):
+def test_motion_questions_show_the_frames_of_sources_with_a_video_and_no_other_question_does(tiny_llava):
     concepts = data.load_concepts("train")[:300]
     anchors = embeddings.anchors_for(concepts)
-    with pytest.raises(ValueError, match="needs the video's frames"):
-        g.RAFTData(concepts, anchors, (1,), kinds=cards.VIDEO_FACTS)
-    motion = g.RAFTData(concepts, anchors, (1, 2), without_gold=0.0, kinds=cards.VIDEO_FACTS, frames=True)
+    assert set(g.RAFTData(concepts, anchors, (1,)).kinds) == set(cards.EVERY_CONCEPT_TYPES)  # motion only when named
+    motion = g.RAFTData(concepts, anchors, (1, 2), without_gold=0.0, kinds=("motion", "on display"))
     rng = np.random.default_rng(0)
-    examples = [motion.example(rng) for _ in range(30)]
+    examples = [motion.example(rng) for _ in range(40)]
+    assert {e.question.kind for e in examples} == {"motion", "on display"}
     for e in examples:
-        clip = g.videos()[e.question.concept_id]
-        assert e.question.kind == "motion" and e.question.answer == cards.MOTION_WORDS[clip.motion]
         sources = g.sources_of(e)
-        assert [s.frames for s in sources] == [s.concept_id in g.videos() for s in sources]
-        assert sources[e.gold - 1].frames
-    everything = g.RAFTData(concepts, anchors, (1,), frames=True)
-    assert set(everything.kinds) == set(cards.QUESTION_TYPES)
+        asks = e.question.kind == "motion"
+        assert g.asks_about_video(e.question.text) == asks
+        assert [s.frames for s in sources] == [asks and s.concept_id in g.videos() for s in sources]
+        if asks:
+            clip = g.videos()[e.question.concept_id]
+            assert e.question.answer == cards.MOTION_WORDS[clip.motion] and sources[e.gold - 1].frames
+    assert not g.asks_about_video("How many of the videocassette are on display?")
     model, tokenizer = tiny_llava
     pictures = g.DisplayPictures(concepts)
     batch = next(g.batches(motion, tokenizer, pictures, model.config.image_seq_length, 4, seed=0))
     image_id = tokenizer.convert_tokens_to_ids(llava.IMAGE_TOKEN)
     assert (batch["input_ids"] == image_id).sum() == len(batch["pixel_values"]) * model.config.image_seq_length
     assert model(**batch).loss.isfinite()  # rows with different numbers of pictures go in one batch
-    with_and_without = [g.sources_of(examples[0]), [g.Source(concepts[0].id, g.sources_of(examples[0])[0].card, (0,))]]
-    replies = g.generate(model, tokenizer, pictures, ["How does it move?"] * 2, with_and_without, max_new_tokens=3)
+    first = next(e for e in examples if e.question.kind == "motion")
+    with_and_without = [g.sources_of(first), [g.Source(concepts[0].id, g.sources_of(first)[0].card, (0,))]]
+    replies = g.generate(model, tokenizer, pictures, [first.question.text] * 2, with_and_without, max_new_tokens=3)
     assert len(replies) == 2

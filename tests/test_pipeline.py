@@ -69,7 +69,8 @@ def test_a_video_question_reads_the_frames_of_the_card_it_retrieves(rag):
     in_words = evaluation.held_out_questions(concepts, catalog, cards.VIDEO_FACTS, count=1)[0]
     answer = pipeline.ask(in_words.query, k=1)
     assert [hit.properties["concept_id"] for hit in answer.sources] == [in_words.question.concept_id]
-    assert source_of(answer.sources[0]).frames  # the generator sees the video's frames
+    assert source_of(answer.sources[0], answer.question).frames  # the generator sees the video's frames
+    assert not source_of(answer.sources[0], "How much does it cost?").frames  # only when asked about the video
     allowed = {*cards.MOTION_WORDS.values(), *(w for w in ("one", "two", "three", "four")), cards.NOT_IN_SOURCES}
     assert answer.abstained or answer.answer in allowed or answer.cited is not None
     mixed = evaluation.held_out_questions(concepts, catalog, ("price", "motion"), count=30)

@@ -107,7 +107,8 @@ def replies_with(
 
 def gold_source(asked: Asked, catalog: dict[str, cards.CatalogEntry]) -> list[generator.Source]:
     concept, entry = data.concept_index()[asked.question.concept_id], catalog[asked.question.concept_id]
-    return [generator.Source(concept.id, cards.card(concept, entry), entry.cells, concept.id in generator.videos())]
+    frames = concept.id in generator.videos() and generator.asks_about_video(asked.question.text)
+    return [generator.Source(concept.id, cards.card(concept, entry), entry.cells, frames)]
 
 
 def answerable(asked: list[Asked]) -> np.ndarray:
@@ -245,7 +246,7 @@ def abstention_metrics(setup: Setup, rag_answers: list[Answer]) -> dict[str, flo
     asked, rag = setup.asked, setup.rag
     without_gold = retrieved_without_gold(setup, asked, setup.k)
     pipeline_said = np.array([b.abstained for b in rag.answer([a.query for a in asked], without_gold)])
-    sources = [[source_of(h) for h in hits] for hits in without_gold]
+    sources = [[source_of(h, a.question.text) for h in hits] for a, hits in zip(asked, without_gold, strict=True)]
     generator_said = np.array([b.abstained for b in replies_with(rag, asked, sources)])
     said_no = np.array([a.abstained for a in rag_answers])
     can = answerable(asked)

@@ -4,10 +4,13 @@ The prompt holds the question, then the retrieved cards as numbered sources, and
 sources' pictures as image tokens (one ``<image>`` per source, in source order, as LLaVA
 puts pictures in a prompt). A source's picture is its concept's display
 (:func:`~helpers.step4.cards.display_scene`: 1-4 of it on the grid), which answers what the
-card does not say: how many are on display. A source whose concept has a video can also show
-the video's first, middle and last frames (:data:`FRAME_POSITIONS`) as three more pictures
-after its display, which answer how it moves. The reply quotes the card: the fact's label, the value and the
-number of the source it used (``price 63 euros [2]``), or :data:`~helpers.step4.cards.NOT_IN_SOURCES`.
+card does not say: how many are on display. When the question asks about a video
+(:func:`asks_about_video`), a source whose concept has one also shows the video's first, middle
+and last frames (:data:`FRAME_POSITIONS`) as three more pictures after its display, which answer
+how it moves; other questions leave them out (twelve image tokens each source, and pictures
+the generator would have to learn to skip when it counts the display). The reply quotes the
+card: the fact's label, the value and the number of the source it used
+(``price 63 euros [2]``), or :data:`~helpers.step4.cards.NOT_IN_SOURCES`.
 Repeating the label makes the value the continuation of words the model has just written,
 which is how a small transformer copies (an induction head: find the earlier occurrence of
 the current words, copy what followed them).
@@ -47,6 +50,7 @@ CHECKPOINT_DIR = settings.CHECKPOINTS_DIR / "step4"  # written by `python -m hel
 CITATION = re.compile(r"\s*\[(\d+)\]\s*$")
 LENGTH_GROUPS = 4  # batches drawn together and cut by length (:func:`batches`)
 FRAME_POSITIONS = (0.0, 0.5, 1.0)  # the frames a source with a video shows, as shares of its length
+VIDEO = re.compile(r"\bvideos?\b", re.IGNORECASE)
 LABEL = re.compile("^(" + "|".join(label for label in cards.LABELS.values() if label) + r")\s+")
 HUB_INSTRUCTION = (
     "Answer from the sources only, in a few words, then the number of the source you used in brackets, "
@@ -102,7 +106,6 @@ class Example:
     entries: dict[str, cards.CatalogEntry]
     parts: tuple[str, ...] | None = None  # the card parts every source shows (short cards); None: whole cards
     shown: dict[str, data.Concept] = field(default_factory=dict)  # counterfactual cards' facts, by concept id
-    frames: bool = False  # whether sources with a video show its frames
 
     @property
     def gold(self) -> int | None:
@@ -135,23 +138,18 @@ class RAFTData:
         kinds: tuple[str, ...] | None = None,
         short_parts: int | None = None,
         counterfactual: float = 0.0,
-        frames: bool = False,
     ):
         """``without_gold``: the share of examples without the gold card; ``gold_first``: the share
         of the others with the gold card first (where retrieval mostly puts it; elsewhere at random);
         ``short_parts``: short cards (the copying stage), the part that answers the question and this
         many others drawn at random (:data:`~helpers.step4.cards.CARD_PARTS`; 0 with a catalog question:
         the name and the catalog facts alone); None: whole cards; ``kinds``: the question types asked
-        (by default every type the sources can answer); ``counterfactual``: the share of examples whose
-        cards show other concepts' facts under their own names; ``frames``: sources whose concept has
-        a video show its frames (which a motion question needs; they cost steps, so only the stages
-        that ask it show them)."""
+        (by default every type asked of any concept; motion questions, about concepts with a video,
+        only when named); ``counterfactual``: the share of examples whose cards show other concepts'
+        facts under their own names."""
         self.concepts, self.num_sources, self.short_parts = concepts, num_sources, short_parts
-        self.kinds = (cards.QUESTION_TYPES if frames else cards.EVERY_CONCEPT_TYPES) if kinds is None else kinds
-        if not frames and set(self.kinds) & set(cards.VIDEO_FACTS):
-            raise ValueError("a motion question needs the video's frames: RAFTData(..., frames=True)")
+        self.kinds = cards.EVERY_CONCEPT_TYPES if kinds is None else kinds
         self.without_gold, self.gold_first, self.counterfactual = without_gold, gold_first, counterfactual
-        self.frames = frames
         self.near = neighbours(anchors, 10)
         self.with_video = [n for n, c in enumerate(concepts) if c.id in videos()]
         if set(self.kinds) & set(cards.VIDEO_FACTS) and not self.with_video:
@@ -177,7 +175,7 @@ class RAFTData:
         else:
             sources = distractors[: k - 1]
             sources.insert(0 if rng.random() < self.gold_first else int(rng.integers(k)), concept.id)
-        return Example(question, sources, entries, self.parts(kind, rng), shown, self.frames)
+        return Example(question, sources, entries, self.parts(kind, rng), shown)
 
     def parts(self, kind: str, rng: np.random.Generator) -> tuple[str, ...] | None:
         """The card parts a short card shows for a question of ``kind``; None for whole cards."""
@@ -240,6 +238,11 @@ class Source:
     def pictures(self) -> int:
         """How many pictures the source puts in the prompt: its display, and its frames if shown."""
         return 1 + len(FRAME_POSITIONS) * self.frames
+
+
+def asks_about_video(question: str) -> bool:
+    """Whether ``question`` asks about a video, so that its sources with one show its frames."""
+    return VIDEO.search(question) is not None
 
 
 def pictures_in(sources: list[Source]) -> int:
@@ -378,7 +381,7 @@ def sources_of(example: Example) -> list[Source]:
             cid,
             cards.card(example.shown.get(cid, index[cid]), example.entries[cid], example.parts),
             example.entries[cid].cells,
-            example.frames and cid in videos(),
+            cid in videos() and asks_about_video(example.question.text),
         )
         for cid in example.sources
     ]

@@ -45,11 +45,12 @@ class Answer:
         return self.answer == cards.NOT_IN_SOURCES
 
 
-def source_of(hit: Hit) -> generator.Source:
-    """A retrieved card as the generator reads it: its text, its display picture's cells, and its
-    video's frames where its concept has a video."""
+def source_of(hit: Hit, question: str = "") -> generator.Source:
+    """A retrieved card as the generator reads it for ``question``: its text, its display picture's
+    cells, and its video's frames where its concept has a video and the question asks about it
+    (:func:`~helpers.step4.generator.asks_about_video`)."""
     cells = tuple(int(cell) for cell in hit.properties["display"].split())
-    video = bool(hit.properties["has_video"])
+    video = bool(hit.properties["has_video"]) and generator.asks_about_video(question)
     return generator.Source(hit.properties["concept_id"], hit.properties["card"], cells, video)
 
 
@@ -118,7 +119,7 @@ class RAG:
                 self.tokenizer,
                 self.pictures,
                 [questions[n] for n in asked],
-                [[source_of(hit) for hit in kept[n]] for n in asked],
+                [[source_of(hit, questions[n]) for hit in kept[n]] for n in asked],
             )
             for n, reply in zip(asked, generated, strict=True):
                 replies[n] = reply

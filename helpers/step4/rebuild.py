@@ -10,13 +10,12 @@ the name, the part that answers the question and one other, every question type;
 decoder learns to copy a value from its context far sooner from 30 tokens than from 90, and
 only from facts no weights can know), **rag** (the rest: one whole card per example,
 every question type, ``--counterfactual`` of the examples, three quarters by default, on
-counterfactual cards), **motion** (``--motion-minutes``: how a concept moves in its video, with
-how many are on display as a quarter of the questions (:data:`MOTION_WEIGHTS`), each source with
-a video showing its first, middle and last frames; a new skill, which a share of a mixed stage
-did not teach) and **focus** (``--focus-minutes``:
-the rag stage's examples, sources showing their frames, with the question types answered least
-often on validation examples, and motion, drawn more often, :data:`FOCUS_WEIGHTS`, at half the
-learning rate). It saves it to
+counterfactual cards), **motion** (``--motion-minutes``: how a concept moves in its video, its
+sources with a video showing their first, middle and last frames, with how many are on display
+as a quarter of the questions, :data:`MOTION_WEIGHTS`; a new skill, which a share of a mixed
+stage did not teach) and **focus** (``--focus-minutes``: the rag stage's examples and motion
+questions, with the question types answered least often on validation examples, and motion,
+drawn more often, :data:`FOCUS_WEIGHTS`, at half the learning rate). It saves it to
 ``checkpoints/step4/llava/`` (fp16, ``save_pretrained``, with its processor) and evaluates it
 on a fresh knowledge base (:func:`helpers.step4.evaluation.evaluate`); ``TRAINING.json``
 holds the command, the data version, the minutes, steps and loss curve, and every
@@ -72,7 +71,7 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     train = data.load_concepts("train")
     anchors = embeddings.anchors_for(train)
 
-    def rag_examples(kinds: tuple[str, ...] | None = None, frames: bool = False) -> generator.RAFTData:
+    def rag_examples(kinds: tuple[str, ...] | None = None) -> generator.RAFTData:
         return generator.RAFTData(
             train,
             anchors,
@@ -81,7 +80,6 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
             gold_first=GOLD_FIRST,
             counterfactual=args.counterfactual,
             kinds=kinds,
-            frames=frames,
         )
 
     copying = generator.RAFTData(
@@ -90,8 +88,8 @@ def rebuild(args: argparse.Namespace, command: str) -> dict:
     stages = {  # examples, minutes, learning rate
         "copy": (copying, args.copy_minutes, args.lr),
         "rag": (rag_examples(), args.minutes - args.copy_minutes - args.motion_minutes - args.focus_minutes, args.lr),
-        "motion": (rag_examples(focus_kinds(MOTION_WEIGHTS, default=0), frames=True), args.motion_minutes, args.lr),
-        "focus": (rag_examples(focus_kinds(FOCUS_WEIGHTS), frames=True), args.focus_minutes, args.lr / 2),
+        "motion": (rag_examples(focus_kinds(MOTION_WEIGHTS, default=0)), args.motion_minutes, args.lr),
+        "focus": (rag_examples(focus_kinds(FOCUS_WEIGHTS)), args.focus_minutes, args.lr / 2),
     }
     pictures = generator.DisplayPictures(data.load_concepts())
     started = time.time()
@@ -148,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=60.0, help="the training budget, all four stages")
     parser.add_argument("--copy-minutes", type=float, default=22.0, help="of which the copying stage")
     parser.add_argument("--motion-minutes", type=float, default=3.0, help="of which the motion stage")
-    parser.add_argument("--focus-minutes", type=float, default=5.0, help="of which the focus stage (last)")
+    parser.add_argument("--focus-minutes", type=float, default=4.9, help="of which the focus stage (last)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of copy and rag (focus: half)")
     parser.add_argument(

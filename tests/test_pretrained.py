@@ -162,7 +162,17 @@ def test_the_rag_generator_is_the_hub_llava_prompted_its_own_way(pretrained_prof
     pictures = generator.DisplayPictures(concepts)
     catalog = cards.draw_catalog(concepts, seed=0)
     hits = [
-        Hit(c.id, 0.9, {"concept_id": c.id, "name": c.name, "card": cards.card(c, catalog[c.id]), "display": "0 3"})
+        Hit(
+            c.id,
+            0.9,
+            {
+                "concept_id": c.id,
+                "name": c.name,
+                "card": cards.card(c, catalog[c.id]),
+                "display": "0 3",
+                "has_video": False,
+            },
+        )
         for c in concepts
     ]
     rag = RAG(None, model, processor.tokenizer, pictures)

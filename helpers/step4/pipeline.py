@@ -50,7 +50,7 @@ def source_of(hit: Hit, question: str = "") -> generator.Source:
     cells, and its video's frames where its concept has a video and the question asks about it
     (:func:`~helpers.step4.generator.asks_about_video`)."""
     cells = tuple(int(cell) for cell in hit.properties["display"].split())
-    video = bool(hit.properties["has_video"]) and generator.asks_about_video(question)
+    video = generator.asks_about_video(question) and bool(hit.properties["has_video"])
     return generator.Source(hit.properties["concept_id"], hit.properties["card"], cells, video)
 
 

@@ -107,7 +107,7 @@ def replies_with(
 
 def gold_source(asked: Asked, catalog: dict[str, cards.CatalogEntry]) -> list[generator.Source]:
     concept, entry = data.concept_index()[asked.question.concept_id], catalog[asked.question.concept_id]
-    frames = concept.id in generator.videos() and generator.asks_about_video(asked.question.text)
+    frames = generator.shows_frames(concept.id, asked.question.text)
     return [generator.Source(concept.id, cards.card(concept, entry), entry.cells, frames)]
 
 

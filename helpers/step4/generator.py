@@ -245,6 +245,12 @@ def asks_about_video(question: str) -> bool:
     return VIDEO.search(question) is not None
 
 
+def shows_frames(concept_id: str, question: str) -> bool:
+    """Whether a source about ``concept_id`` shows its video's frames to ``question``: it has a
+    video and the question asks about one."""
+    return concept_id in videos() and asks_about_video(question)
+
+
 def pictures_in(sources: list[Source]) -> int:
     """How many pictures (``<image>`` tokens) a prompt with these sources holds."""
     return sum(source.pictures for source in sources)
@@ -381,7 +387,7 @@ def sources_of(example: Example) -> list[Source]:
             cid,
             cards.card(example.shown.get(cid, index[cid]), example.entries[cid], example.parts),
             example.entries[cid].cells,
-            cid in videos() and asks_about_video(example.question.text),
+            shows_frames(cid, example.question.text),
         )
         for cid in example.sources
     ]
